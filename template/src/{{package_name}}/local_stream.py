@@ -1,0 +1,112 @@
+"""Drive a live pipeline the way ai-runner's pipeline process does, without its transport.
+
+ai-runner calls initialize(), then update_params() with the stream's parameters, then runs
+put_video_frame() and get_processed_video_frame() in two concurrent loops on one event loop.
+stream_frames() does the same with frames you give it, so the tests and the benchmark exercise
+the real call order. It does not decode or encode video: use ai-runner itself for that.
+"""
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import torch
+from runner.live.pipelines import Pipeline
+from runner.live.trickle import VideoFrame, VideoOutput
+
+# A frame's timestamp counts frames at this rate; outputs carry their input's timestamp.
+TIME_BASE = Fraction(1, 30)
+
+
+@dataclass
+class StreamResult:
+    outputs: list[VideoOutput] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
+    frames_in: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def frames_out(self) -> int:
+        return len(self.outputs)
+
+    @property
+    def output_fps(self) -> float:
+        return self.frames_out / self.elapsed_s if self.elapsed_s else 0.0
+
+    def latency_percentile_ms(self, percent: float) -> float:
+        ordered = sorted(self.latencies_s)
+        if not ordered:
+            return float("nan")
+        return 1000.0 * ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
+
+
+def synthetic_frame(width: int, height: int, index: int) -> torch.Tensor:
+    """A moving colour gradient with a bright square, in ai-runner's frame format:
+    (1, height, width, 3), float32, values in [0, 1]."""
+    ys = torch.linspace(0.0, 1.0, height).view(height, 1).expand(height, width)
+    xs = torch.linspace(0.0, 1.0, width).view(1, width).expand(height, width)
+    phase = (index % 60) / 60.0
+    frame = torch.stack([(xs + phase) % 1.0, ys, (xs + ys) / 2.0], dim=-1)
+    side = min(width, height) // 4
+    left = (index * 4) % max(1, width - side)
+    frame[height // 3 : height // 3 + side, left : left + side] = 1.0
+    return frame.unsqueeze(0).contiguous()
+
+
+async def stream_frames(
+    pipeline: Pipeline,
+    frames: Iterable[torch.Tensor],
+    *,
+    request_id: str = "local-stream",
+    fps: float = 0.0,
+    drain_timeout_s: float = 30.0,
+) -> StreamResult:
+    """Send every frame (paced at `fps`, or as fast as possible when 0) while collecting outputs
+    concurrently. Returns once the output of the last frame arrives: the newest frame is never
+    the one a pipeline drops. Raises TimeoutError if it does not arrive within
+    `drain_timeout_s` of the last put."""
+    result = StreamResult()
+    sent_at: dict[int, float] = {}
+    last_timestamp = -1
+    last_done = asyncio.Event()
+
+    async def collect() -> None:
+        while True:
+            output = await pipeline.get_processed_video_frame()
+            result.latencies_s.append(time.perf_counter() - sent_at[output.timestamp])
+            result.outputs.append(output)
+            if output.timestamp == last_timestamp:
+                last_done.set()
+
+    collector = asyncio.create_task(collect())
+    started = time.perf_counter()
+    try:
+        for index, tensor in enumerate(frames):
+            if fps > 0:
+                await asyncio.sleep(max(0.0, started + index / fps - time.perf_counter()))
+            sent_at[index] = time.perf_counter()
+            last_timestamp = index
+            await pipeline.put_video_frame(VideoFrame(tensor, index, TIME_BASE), request_id)
+            result.frames_in += 1
+            # Yield once per frame, as ai-runner's input loop does between frames.
+            await asyncio.sleep(0)
+        if result.frames_in:
+            waiter = asyncio.create_task(last_done.wait())
+            done, _ = await asyncio.wait(
+                {waiter, collector}, timeout=drain_timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiter.cancel()
+            if collector in done:
+                collector.result()  # the pipeline raised: let it propagate
+            if waiter not in done:
+                raise TimeoutError(
+                    f"no output for the last frame within {drain_timeout_s} s "
+                    f"({result.frames_out} outputs for {result.frames_in} frames)"
+                )
+        result.elapsed_s = time.perf_counter() - started
+        return result
+    finally:
+        collector.cancel()
+        await asyncio.gather(collector, return_exceptions=True)
