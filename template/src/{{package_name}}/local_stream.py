@@ -63,22 +63,44 @@ async def stream_frames(
     fps: float = 0.0,
     drain_timeout_s: float = 30.0,
 ) -> StreamResult:
-    """Send every frame (paced at `fps`, or as fast as possible when 0) while collecting outputs
-    concurrently. Returns once the output of the last frame arrives: the newest frame is never
-    the one a pipeline drops. Raises TimeoutError if it does not arrive within
-    `drain_timeout_s` of the last put."""
+    """Send every frame while collecting outputs concurrently, and return once the output of
+    the last frame arrives (the newest frame is never the one a pipeline drops).
+
+    `fps` > 0 paces the input like a live stream. `fps` = 0 sends each frame as soon as the
+    previous one came out: the pipeline's capacity, with no queueing in the latency.
+    Raises TimeoutError if an awaited output does not arrive within `drain_timeout_s`."""
     result = StreamResult()
     sent_at: dict[int, float] = {}
-    last_timestamp = -1
-    last_done = asyncio.Event()
+    newest_out = -1  # the timestamp of the newest output so far
+    progress = asyncio.Event()
 
     async def collect() -> None:
+        nonlocal newest_out
         while True:
             output = await pipeline.get_processed_video_frame()
             result.latencies_s.append(time.perf_counter() - sent_at[output.timestamp])
             result.outputs.append(output)
-            if output.timestamp == last_timestamp:
-                last_done.set()
+            newest_out = max(newest_out, output.timestamp)
+            progress.set()
+
+    async def wait_for_output(timestamp: int) -> None:
+        deadline = time.perf_counter() + drain_timeout_s
+        while newest_out < timestamp:
+            progress.clear()
+            waiter = asyncio.ensure_future(progress.wait())
+            done, _ = await asyncio.wait(
+                {waiter, collector},
+                timeout=max(0.0, deadline - time.perf_counter()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waiter.cancel()
+            if collector in done:
+                collector.result()  # the pipeline raised: let it propagate
+            if not done:
+                raise TimeoutError(
+                    f"no output for frame {timestamp} within {drain_timeout_s} s "
+                    f"({result.frames_out} outputs for {result.frames_in} frames)"
+                )
 
     collector = asyncio.create_task(collect())
     started = time.perf_counter()
@@ -87,24 +109,14 @@ async def stream_frames(
             if fps > 0:
                 await asyncio.sleep(max(0.0, started + index / fps - time.perf_counter()))
             sent_at[index] = time.perf_counter()
-            last_timestamp = index
             await pipeline.put_video_frame(VideoFrame(tensor, index, TIME_BASE), request_id)
             result.frames_in += 1
-            # Yield once per frame, as ai-runner's input loop does between frames.
-            await asyncio.sleep(0)
+            if fps > 0:
+                await asyncio.sleep(0)  # yield between frames, as ai-runner's input loop does
+            else:
+                await wait_for_output(index)
         if result.frames_in:
-            waiter = asyncio.create_task(last_done.wait())
-            done, _ = await asyncio.wait(
-                {waiter, collector}, timeout=drain_timeout_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiter.cancel()
-            if collector in done:
-                collector.result()  # the pipeline raised: let it propagate
-            if waiter not in done:
-                raise TimeoutError(
-                    f"no output for the last frame within {drain_timeout_s} s "
-                    f"({result.frames_out} outputs for {result.frames_in} frames)"
-                )
+            await wait_for_output(result.frames_in - 1)
         result.elapsed_s = time.perf_counter() - started
         return result
     finally:
