@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# Sourced by dev/test.sh and dev/quickstart.sh: creates (once) and activates .venv with the
+# template's test environment and the offline double of ai-runner.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$repo_root/.venv"
+stamp="$venv/.requirements.sha256"
+# Reinstall when the requirements, the double's metadata or these steps change.
+wanted="$(cat "$repo_root/dev/requirements.txt" "$repo_root/tests/ai_runner_double/pyproject.toml" \
+    "${BASH_SOURCE[0]}" | sha256sum)"
+
+if ! command -v python3 >/dev/null; then
+    echo "python3 is needed (3.11): install it, then run this again." >&2
+    exit 1
+fi
+if [ ! -x "$venv/bin/python" ]; then
+    echo "Creating $venv ..."
+    python3 -m venv "$venv"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "Installing the test environment into $venv (a few minutes the first time) ..."
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+    "$venv/bin/python" -m pip install --quiet -r "$repo_root/dev/requirements.txt"
+    # editable: changes to the double apply without reinstalling
+    "$venv/bin/python" -m pip install --quiet --no-build-isolation -e "$repo_root/tests/ai_runner_double"
+    echo "$wanted" >"$stamp"
+fi
+export PATH="$venv/bin:$PATH"
+export VIRTUAL_ENV="$venv"
+# Never let uv fetch an interpreter: these machines have Python 3.11 and no GitHub.
+export UV_PYTHON_DOWNLOADS=never

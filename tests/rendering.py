@@ -1,0 +1,35 @@
+"""Render the template the way users do (copier's API, --trust, --defaults) into a folder."""
+
+import shutil
+import warnings
+from pathlib import Path
+
+import copier
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+DOUBLE = REPO / "tests" / "ai_runner_double"
+RELEASES: dict = yaml.safe_load((REPO / "data" / "ai_runner_releases.yml").read_text())[
+    "ai_runner_releases"
+]["default"]
+NEWEST_RELEASE = next(iter(RELEASES))
+
+# What a template snapshot leaves out: VCS data and local environments, never template files.
+NOT_TEMPLATE = shutil.ignore_patterns(
+    ".git", ".venv", "quickstart", "__pycache__", ".pytest_cache", ".ruff_cache", "*.egg-info"
+)
+
+
+def snapshot_template(destination: Path) -> Path:
+    """The working tree as a plain folder: copier renders it as is (no git, no dirty warning)."""
+    shutil.copytree(REPO, destination, ignore=NOT_TEMPLATE)
+    return destination
+
+
+def render(template: Path, destination: Path, **answers: str) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # copier warns that a plain folder has no version
+        copier.run_copy(
+            str(template), destination, data=answers, defaults=True, unsafe=True, quiet=True
+        )
+    return destination
