@@ -33,7 +33,8 @@ if [ -z "$runtime" ]; then
 fi
 
 echo "==> Generating the default pipeline into $destination"
-copier copy --trust --defaults --quiet --vcs-ref HEAD "$repo_root" "$destination"
+# --skip-tasks: this script does what the post-generation steps would (lock, prepare, bench)
+copier copy --trust --defaults --quiet --skip-tasks --vcs-ref HEAD "$repo_root" "$destination"
 cd "$destination" || exit 1
 export MODEL_DIR="$destination/models"
 

@@ -27,9 +27,16 @@ def snapshot_template(destination: Path) -> Path:
 
 
 def render(template: Path, destination: Path, **answers: str) -> Path:
+    """The rendered files only: the post-generation tasks have their own tests."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # copier warns that a plain folder has no version
         copier.run_copy(
-            str(template), destination, data=answers, defaults=True, unsafe=True, quiet=True
+            str(template),
+            destination,
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            skip_tasks=True,
         )
     return destination

@@ -1,0 +1,198 @@
+"""Runs once after `copier copy`, in the new project: lock, first commit, GPU smoke test.
+
+Copier deletes a freshly generated project when a task fails, so no step here may fail the copy:
+each one prints what it did, or what went wrong and the exact command to run later, and the
+script always exits 0. Standard library only: it runs on copier's own Python.
+"""
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+LOCK_TIMEOUT_S = 600
+SMOKE_TIMEOUT_S = 3600  # a first `uv sync` downloads CUDA torch: several GB
+SMOKE_LOG = "smoke-test.log"
+# The benchmark's lines worth repeating in the summary.
+BENCH_LINES = {"device", "init", "stream", "output", "model", "memory"}
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    summary: str
+    later: str = ""  # the command that does this step by hand
+
+
+def report(step: str, outcome: Outcome) -> None:
+    green, red, plain = ("\033[32m", "\033[31m", "\033[0m") if sys.stdout.isatty() else ("",) * 3
+    mark = f"{green}ok{plain}" if outcome.ok else f"{red}FAILED{plain}"
+    print(f"[{mark}] {step}: {outcome.summary}")
+    if outcome.later:
+        print(f"       run it later with: {outcome.later}")
+
+
+def uv_environment() -> dict[str, str]:
+    """uv as the project will see it: not copier's virtualenv, no interpreter downloads."""
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    return env | {"UV_PYTHON_DOWNLOADS": "never"}
+
+
+def last_lines(text: str, count: int = 6) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n         ".join(lines[-count:])
+
+
+def lock(project: Path) -> Outcome:
+    later = f"cd {shlex.quote(str(project))} && uv lock"
+    uv = shutil.which("uv")
+    if uv is None:
+        return Outcome(False, "uv is not installed (https://docs.astral.sh/uv/)", later)
+    try:
+        done = subprocess.run(
+            [uv, "lock"],
+            cwd=project,
+            env=uv_environment(),
+            capture_output=True,
+            text=True,
+            timeout=LOCK_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return Outcome(False, f"uv lock took over {LOCK_TIMEOUT_S} s and was stopped", later)
+    if done.returncode != 0:
+        return Outcome(False, f"uv lock failed:\n         {last_lines(done.stderr)}", later)
+    return Outcome(True, "uv.lock written")
+
+
+def git(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True)
+
+
+def first_commit(project: Path, author_name: str, author_email: str, message: str) -> Outcome:
+    later = f"cd {shlex.quote(str(project))} && git init && git add -A && git commit -m 'Generate'"
+    if shutil.which("git") is None:
+        return Outcome(False, "git is not installed; `copier update` needs a git repository", later)
+    if git(project, "rev-parse", "--is-inside-work-tree").returncode == 0:
+        return Outcome(True, "already inside a git repository: left for you to commit")
+    # The answers name an author; git's own configuration wins where it has one.
+    identity = []
+    if not git(project, "config", "user.email").stdout.strip():
+        identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
+    steps = {
+        "init": ["init", "--quiet"],
+        "add": ["add", "--all"],
+        "commit": [*identity, "commit", "--quiet", "-m", message],
+    }
+    for name, step in steps.items():
+        done = git(project, *step)
+        if done.returncode != 0:
+            failure = last_lines(done.stderr or done.stdout, 2)
+            return Outcome(False, f"git {name} failed: {failure}", later)
+    return Outcome(True, "git repository created with a first commit")
+
+
+def gpu_name() -> str | None:
+    """The first NVIDIA GPU the driver lists, or None: asks nvidia-smi, installs nothing."""
+    nvidia_smi = shutil.which("nvidia-smi")
+    if nvidia_smi is None:
+        return None
+    try:
+        listed = subprocess.run([nvidia_smi, "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    gpus = [line for line in listed.stdout.splitlines() if line.startswith("GPU ")]
+    return gpus[0].split(":", 1)[1].split("(UUID", 1)[0].strip() if gpus else None
+
+
+def smoke_commands(pipeline_name: str, package_name: str, *, gpu: bool) -> list[list[str]]:
+    bench = ["uv", "run", "python", "-m", f"{package_name}.bench", "--frames", "300"]
+    return [
+        ["uv", "sync"],
+        ["uv", "run", pipeline_name, "--prepare-models"],
+        bench + (["--require-gpu"] if gpu else []),
+    ]
+
+
+def as_shell(project: Path, commands: list[list[str]]) -> str:
+    steps = " && ".join(shlex.join(command) for command in commands)
+    return f'cd {shlex.quote(str(project))} && export MODEL_DIR="$PWD/models" && {steps}'
+
+
+def smoke_test(project: Path, pipeline_name: str, package_name: str, locked: bool) -> Outcome:
+    gpu = gpu_name()
+    commands = smoke_commands(pipeline_name, package_name, gpu=True)
+    later = as_shell(project, commands)
+    if gpu is None:
+        cpu = as_shell(project, smoke_commands(pipeline_name, package_name, gpu=False))
+        return Outcome(
+            True,
+            f"no NVIDIA GPU here (nvidia-smi lists none): GPU smoke test not run. "
+            f"On a GPU machine: {later}\n       its CPU mode, here: {cpu}",
+        )
+    if not locked:
+        return Outcome(False, f"found {gpu}, but the project is not locked", later)
+    print(f"Found {gpu}: running the GPU smoke test (uv sync downloads CUDA torch the first time)")
+    env = uv_environment() | {"MODEL_DIR": str(project / "models")}
+    log_path = project / SMOKE_LOG
+    with log_path.open("w") as log:
+        for command in commands:
+            log.write(f"$ {shlex.join(command)}\n")
+            log.flush()
+            try:
+                done = subprocess.run(
+                    command,
+                    cwd=project,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=SMOKE_TIMEOUT_S,
+                )
+            except subprocess.TimeoutExpired:
+                return Outcome(False, f"`{shlex.join(command)}` timed out; see {log_path}", later)
+            if done.returncode != 0:
+                return Outcome(False, f"`{shlex.join(command)}` failed; see {log_path}", later)
+    numbers = [
+        line
+        for line in log_path.read_text().splitlines()
+        if line.split(":", 1)[0].strip() in BENCH_LINES
+    ]
+    return Outcome(
+        True,
+        f"passed on {gpu} (all output in {SMOKE_LOG}):\n         " + "\n         ".join(numbers),
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipeline-name", required=True)
+    parser.add_argument("--package-name", required=True)
+    parser.add_argument("--author-name", default="")
+    parser.add_argument("--author-email", default="")
+    parser.add_argument("--template", default="", help="template name and version, for the commit")
+    parser.add_argument("--git-init", choices=["true", "false"], default="true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    project = Path.cwd()
+    print()
+    locked = lock(project)
+    report("lock", locked)
+    if args.git_init == "true":
+        message = f"Generate {args.pipeline_name} from {args.template or 'the template'}"
+        report("git", first_commit(project, args.author_name, args.author_email, message))
+    report("smoke test", smoke_test(project, args.pipeline_name, args.package_name, locked.ok))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception as error:  # never fail the copy: copier would delete the project
+        print(f"[FAILED] post-generation steps stopped: {error!r}. The project is complete.")
+        sys.exit(0)
