@@ -49,7 +49,10 @@ def test_defaults_are_accepted(template, tmp_path):
     project = render(template, tmp_path / "project")
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "my-pipeline"
-    assert pyproject["project"]["scripts"] == {"my-pipeline": "my_pipeline.main:main"}
+    assert pyproject["project"]["scripts"] == {
+        "my-pipeline": "my_pipeline.main:main",
+        "my-pipeline-integrate": "my_pipeline.integrate.cli:main",
+    }
 
 
 def test_derived_names_follow_the_pipeline_name(template, tmp_path):
