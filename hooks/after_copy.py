@@ -18,7 +18,17 @@ LOCK_TIMEOUT_S = 600
 SMOKE_TIMEOUT_S = 3600  # a first `uv sync` downloads CUDA torch: several GB
 SMOKE_LOG = "smoke-test.log"
 # The benchmark's lines worth repeating in the summary.
-BENCH_LINES = {"device", "init", "stream", "output", "model", "memory"}
+BENCH_LINES = {
+    "device",
+    "init",
+    "load",
+    "stream",
+    "output",
+    "model",
+    "requests",
+    "latency",
+    "memory",
+}
 
 
 @dataclass
@@ -108,8 +118,14 @@ def gpu_name() -> str | None:
     return gpus[0].split(":", 1)[1].split("(UUID", 1)[0].strip() if gpus else None
 
 
-def smoke_commands(pipeline_name: str, package_name: str, *, gpu: bool) -> list[list[str]]:
-    bench = ["uv", "run", "python", "-m", f"{package_name}.bench", "--frames", "300"]
+# How much each kind's benchmark sends: 300 frames of a stream, or 64 requests 8 at a time.
+BENCH_LOAD = {"live": ["--frames", "300"], "batch": ["--requests", "64"]}
+
+
+def smoke_commands(
+    pipeline_name: str, package_name: str, kind: str, *, gpu: bool
+) -> list[list[str]]:
+    bench = ["uv", "run", "python", "-m", f"{package_name}.bench", *BENCH_LOAD[kind]]
     return [
         ["uv", "sync"],
         ["uv", "run", pipeline_name, "--prepare-models"],
@@ -122,12 +138,14 @@ def as_shell(project: Path, commands: list[list[str]]) -> str:
     return f'cd {shlex.quote(str(project))} && export MODEL_DIR="$PWD/models" && {steps}'
 
 
-def smoke_test(project: Path, pipeline_name: str, package_name: str, locked: bool) -> Outcome:
+def smoke_test(
+    project: Path, pipeline_name: str, package_name: str, kind: str, locked: bool
+) -> Outcome:
     gpu = gpu_name()
-    commands = smoke_commands(pipeline_name, package_name, gpu=True)
+    commands = smoke_commands(pipeline_name, package_name, kind, gpu=True)
     later = as_shell(project, commands)
     if gpu is None:
-        cpu = as_shell(project, smoke_commands(pipeline_name, package_name, gpu=False))
+        cpu = as_shell(project, smoke_commands(pipeline_name, package_name, kind, gpu=False))
         return Outcome(
             True,
             f"no NVIDIA GPU here (nvidia-smi lists none): GPU smoke test not run. "
@@ -174,6 +192,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--author-email", default="")
     parser.add_argument("--template", default="", help="template name and version, for the commit")
     parser.add_argument("--git-init", choices=["true", "false"], default="true")
+    parser.add_argument("--pipeline-kind", choices=sorted(BENCH_LOAD), default="live")
     return parser.parse_args(argv)
 
 
@@ -186,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.git_init == "true":
         message = f"Generate {args.pipeline_name} from {args.template or 'the template'}"
         report("git", first_commit(project, args.author_name, args.author_email, message))
-    report("smoke test", smoke_test(project, args.pipeline_name, args.package_name, locked.ok))
+    smoke = smoke_test(
+        project, args.pipeline_name, args.package_name, args.pipeline_kind, locked.ok
+    )
+    report("smoke test", smoke)
     return 0
 
 

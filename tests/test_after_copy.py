@@ -154,3 +154,12 @@ def test_no_gpu_when_nvidia_smi_lists_none(after_copy, tmp_path, monkeypatch):
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
     assert after_copy.gpu_name() is None
+
+
+def test_a_batch_project_gets_its_own_smoke_test(template, tmp_path):
+    project = tmp_path / "project"
+    done = copier_copy(
+        template, project, "--trust", "-d", "pipeline_kind=batch", path="/usr/bin:/bin"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "python -m my_pipeline.bench --requests 64 --require-gpu" in done.stdout

@@ -13,28 +13,32 @@ import yaml
 
 from .rendering import DOUBLE, NEWEST_RELEASE, RELEASES, render
 
+KINDS = ("live", "batch")
 MODEL_SOURCES = ("builtin", "huggingface")
 PYTHONS = tuple(RELEASES[NEWEST_RELEASE]["python"])
 SOURCES = ("git", "path")
-CELLS = list(itertools.product(MODEL_SOURCES, PYTHONS, SOURCES))
+CELLS = list(itertools.product(KINDS, MODEL_SOURCES, PYTHONS, SOURCES))
 BIN = Path(sys.executable).parent
 MAX_NAME, MAX_CLASS = 28, 36  # the validators' limits for pipeline_name and class_name
 
 
-def cell_id(cell: tuple[str, str, str]) -> str:
+def cell_id(cell: tuple[str, ...]) -> str:
     return "-".join(cell)
 
 
-def answers(model_source: str, python_version: str, ai_runner_source: str) -> dict[str, str]:
+def answers(
+    kind: str, model_source: str, python_version: str, ai_runner_source: str
+) -> dict[str, str]:
     version = python_version.replace(".", "")
     chosen = {
+        "pipeline_kind": kind,
         "model_source": model_source,
         "python_version": python_version,
         "ai_runner_source": ai_runner_source,
         # Names of the longest lengths the validators allow, with several dashes: the rendered
         # code must stay formatted (ruff format --check) whatever the names.
-        "pipeline_name": f"cell-{model_source}-py{version}-".ljust(MAX_NAME, "x"),
-        "class_name": f"Cell{model_source.title()}Py{version}Pipeline".ljust(MAX_CLASS, "X"),
+        "pipeline_name": f"{kind}-{model_source}-py{version}-".ljust(MAX_NAME, "x"),
+        "class_name": f"{kind.title()}{model_source.title()}Py{version}".ljust(MAX_CLASS, "X"),
     }
     if ai_runner_source == "path":
         chosen["ai_runner_path"] = str(DOUBLE)
@@ -44,9 +48,9 @@ def answers(model_source: str, python_version: str, ai_runner_source: str) -> di
 @pytest.fixture(scope="session")
 def rendered(template, tmp_path_factory):
     """Renders each cell once, on first use."""
-    projects: dict[tuple[str, str, str], Path] = {}
+    projects: dict[tuple[str, ...], Path] = {}
 
-    def get(cell: tuple[str, str, str]) -> Path:
+    def get(cell: tuple[str, ...]) -> Path:
         if cell not in projects:
             destination = tmp_path_factory.mktemp(cell_id(cell)) / "project"
             projects[cell] = render(template, destination, **answers(*cell))
@@ -106,7 +110,7 @@ def test_no_template_syntax_is_left_behind(project):
             assert "{{" not in text and "{%" not in text, path
 
 
-@pytest.mark.parametrize("cell", [c for c in CELLS if c[2] == "path"], ids=cell_id)
+@pytest.mark.parametrize("cell", [c for c in CELLS if c[-1] == "path"], ids=cell_id)
 def test_lock_resolves_against_a_local_ai_runner(rendered, cell):
     """With the path source (here: the double), uv resolves the project's whole dependency set
     from the package index: metadata only, no install. (The git source needs GitHub.)"""
@@ -115,4 +119,4 @@ def test_lock_resolves_against_a_local_ai_runner(rendered, cell):
     run(str(BIN / "uv"), "lock", "--quiet", cwd=project, env=env)
     lock = tomllib.loads((project / "uv.lock").read_text())
     locked = {package["name"] for package in lock["package"]}
-    assert {"ai-runner", "torch", "diffusers", "transformers", "safetensors"} <= locked
+    assert {"ai-runner", "torch", "safetensors"} <= locked
