@@ -131,7 +131,8 @@ def test_without_a_gpu_the_smoke_test_says_so_and_how_to_run_it(template, tmp_pa
 
 
 @pytest.fixture
-def after_copy():
+def after_copy(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "hooks"))
     spec = importlib.util.spec_from_file_location("after_copy", REPO / "hooks" / "after_copy.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -24,7 +24,7 @@ REFUSED = [
     ({"author_name": ""}, "author_name must not be empty"),
     ({"author_email": "not-an-address"}, "author_email must look like name@example.com"),
     ({"docker_image": "My-Org/Image:latest"}, "docker_image must be a lowercase image name"),
-    ({"base_image": "Not An Image"}, "base_image must be an image reference"),
+    ({"base_image": "Not An Image"}, "base_image must be empty (the release's image"),
     ({"ai_runner_version": "v0.0.1"}, "Invalid choice for 'ai_runner_version'"),
     ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
     ({"ai_runner_source": "svn"}, "Invalid choice for 'ai_runner_source'"),
