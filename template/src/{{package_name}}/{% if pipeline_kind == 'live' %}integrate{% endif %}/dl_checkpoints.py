@@ -90,18 +90,25 @@ def add_help_for_pipeline_option(lines: list[str], pipeline: PipelineNames) -> s
     return f"display_help: PIPELINE option '{pipeline.name}'"
 
 
+def insert_branch_before_all(
+    lines: list[str], case: CaseStatement, label: str, commands: list[str]
+) -> None:
+    """Add `"label")` with `commands` just before the case's `"all")` branch, indented alike."""
+    before = case.branch("all")
+    body = body_indentation(lines, before, case)
+    lines[before.start : before.start] = [
+        f'{indentation(lines[before.start])}"{label}")',
+        *(f"{body}{command}" for command in commands),
+        f"{body};;",
+    ]
+
+
 def add_live_branch(lines: list[str], pipeline: PipelineNames) -> str | None:
     case = pipeline_case(lines, "download_live_models")
     if has_own_branch(lines, case, pipeline.name, calling=pipeline.prepare_function):
         return None
-    before = case.branch("all")
-    body = body_indentation(lines, before, case)
-    lines[before.start : before.start] = [
-        f'{indentation(lines[before.start])}"{pipeline.name}")',
-        f'{body}printf "\\nPreparing {pipeline.name} live models only...\\n"',
-        f"{body}{pipeline.prepare_function}",
-        f"{body};;",
-    ]
+    announce = f'printf "\\nPreparing {pipeline.name} live models only...\\n"'
+    insert_branch_before_all(lines, case, pipeline.name, [announce, pipeline.prepare_function])
     return f'download_live_models: "{pipeline.name}") branch'
 
 
@@ -119,13 +126,8 @@ def add_tensorrt_branch(lines: list[str], pipeline: PipelineNames) -> str | None
     case = pipeline_case(lines, "build_tensorrt_models")
     if has_own_branch(lines, case, pipeline.name):
         return None
-    before = case.branch("all")
-    body = body_indentation(lines, before, case)
-    lines[before.start : before.start] = [
-        f'{indentation(lines[before.start])}"{pipeline.name}")',
-        f'{body}printf "\\n{pipeline.name} models already built on prepare...\\n"',
-        f"{body};;",
-    ]
+    announce = f'printf "\\n{pipeline.name} models already built on prepare...\\n"'
+    insert_branch_before_all(lines, case, pipeline.name, [announce])
     return f'build_tensorrt_models: "{pipeline.name}") branch'
 
 
