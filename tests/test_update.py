@@ -2,7 +2,8 @@
 the ai-runner pin and the base image move, and the lock is refreshed after the merge.
 
 The template has one release so far, so the tests cut their own in a scratch repository: v0.1.0
-is this tree, v0.2.0 adds a newer ai-runner row, as every upstream release will.
+is this tree; v0.2.0 adds a newer ai-runner row, as every upstream release will, and moves a file
+the user owns (README.md to docs/README.md) with the versioned migration such a move needs.
 """
 
 import os
@@ -61,9 +62,48 @@ def releases(tmp_path_factory) -> Path:
     rows = table["ai_runner_releases"]["default"]
     table["ai_runner_releases"]["default"] = {NEWER_AI_RUNNER: NEWER_ROW, **rows}
     table_path.write_text(yaml.safe_dump(table, sort_keys=False))
-    git(repository, "commit", "--quiet", "--all", "-m", "Release v0.2.0: ai-runner v0.15.0")
+    move_the_readme(repository)
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", "Release v0.2.0: ai-runner v0.15.0, docs/README.md")
     git(repository, "tag", "v0.2.0")
     return repository
+
+
+MOVED_README = "docs/README.md"
+
+
+def move_the_readme(repository: Path) -> None:
+    """What a release does to move a user-owned file: the template file moves, the template's
+    own references follow, both paths stay user-owned, and a migration moves the user's copy."""
+    template = repository / "template"
+    (template / "docs").mkdir()
+    for readme in template.glob("*README.md*.jinja"):
+        git(repository, "mv", str(readme), str(template / "docs" / readme.name))
+    for path, old, new in [
+        ("pyproject.toml.jinja", 'readme = "README.md"', f'readme = "{MOVED_README}"'),
+        ("Dockerfile.jinja", "COPY README.md ./", f"COPY {MOVED_README} ./docs/"),
+    ]:
+        text = (template / path).read_text()
+        assert old in text, (path, old)
+        (template / path).write_text(text.replace(old, new))
+    config = repository / "copier.yml"
+    text = config.read_text()
+    text = text.replace(
+        "_skip_if_exists:\n  - README.md\n",
+        f"_skip_if_exists:\n  - README.md\n  - {MOVED_README}\n",
+    )
+    text = text.replace(
+        "_migrations:\n",
+        "_migrations:\n"
+        "  - version: v0.2.0\n"
+        "    when: \"{{ _stage == 'before' }}\"\n"
+        "    command:\n"
+        '      - "{{ _copier_python }}"\n'
+        '      - "{{ _copier_conf.src_path }}/hooks/move_user_file.py"\n'
+        f"      - README.md\n      - {MOVED_README}\n",
+    )
+    assert MOVED_README in text and "move_user_file.py" in text
+    config.write_text(text)
 
 
 def generate(releases: Path, project: Path, release: str, *answers: str, **env: str) -> Path:
@@ -111,9 +151,16 @@ def test_update_keeps_your_files_and_moves_the_release(releases, tmp_path):
                      "-d", f"ai_runner_version={NEWER_AI_RUNNER}")  # fmt: skip
 
     assert unresolved(project) == []
+    readme = project / "README.md"
+    moved = project / MOVED_README
+    assert not readme.exists()
+    assert moved.read_text().endswith(edits.pop(readme))  # moved, with the user's edit
+    assert f"[ok] migration: moved README.md to {MOVED_README}" in updated.stdout
     for path, addition in edits.items():
         assert path.read_text().endswith(addition), path
-    assert '"numpy>=1.26"' in (project / "pyproject.toml").read_text()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["readme"] == MOVED_README
+    assert "numpy>=1.26" in pyproject["project"]["dependencies"]
     assert f"ARG BASE_IMAGE={NEWER_ROW['live_base_image']}" in (project / "Dockerfile").read_text()
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["ai_runner_version"] == NEWER_AI_RUNNER
@@ -169,3 +216,21 @@ def test_the_update_hook_lists_what_the_merge_left_to_resolve(tmp_path, monkeypa
     (tmp_path / "clean.py").write_text("print('fine')\n")
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     assert left_to_resolve(tmp_path) == ["Dockerfile", "pyproject.toml.rej"]
+
+
+def test_a_move_never_overwrites_a_file_you_already_have(tmp_path):
+    (tmp_path / "README.md").write_text("old place\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "README.md").write_text("new place\n")
+    mover = Path(__file__).resolve().parents[1] / "hooks" / "move_user_file.py"
+    refused = subprocess.run(
+        [sys.executable, str(mover), "README.md", "docs/README.md"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "already exists" in refused.stderr
+    assert (tmp_path / "README.md").read_text() == "old place\n"
+    assert (tmp_path / "docs" / "README.md").read_text() == "new place\n"
