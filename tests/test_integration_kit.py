@@ -3,6 +3,7 @@
 The tool runs on copies of tests/fixtures/upstream (files written for these tests with the layout
 of ai-runner's dl_checkpoints.sh and go-livepeer's docker.go), in a subprocess started with
 `python -S`: no site-packages, so it proves the tool needs nothing but the standard library.
+Live projects come first; batch projects (their own map, `--batch`, no aiModels.json) follow.
 """
 
 import ast
@@ -29,6 +30,7 @@ DOCKER_GO = "ai/worker/docker.go"
 NAMES = ("neon-glow-fx-2", "fx", "long-name-with-many-dashes-x")
 # A registry with a port: the image holds a `:` that is not a tag.
 IMAGES = {"neon-glow-fx-2": "registry.example.com:5000/team/neon-glow-fx-2"}
+KINDS = ("live", "batch")
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------
@@ -36,16 +38,17 @@ IMAGES = {"neon-glow-fx-2": "registry.example.com:5000/team/neon-glow-fx-2"}
 
 @pytest.fixture(scope="session")
 def projects(template, tmp_path_factory):
-    """Renders a project per pipeline name, once."""
-    rendered: dict[str, Path] = {}
+    """Renders a project per pipeline name and kind, once."""
+    rendered: dict[tuple[str, str], Path] = {}
 
-    def get(name: str) -> Path:
-        if name not in rendered:
-            answers = {"pipeline_name": name}
+    def get(name: str, kind: str = "live") -> Path:
+        if (name, kind) not in rendered:
+            answers = {"pipeline_name": name, "pipeline_kind": kind}
             if name in IMAGES:
                 answers["docker_image"] = IMAGES[name]
-            rendered[name] = render(template, tmp_path_factory.mktemp(name) / "project", **answers)
-        return rendered[name]
+            folder = tmp_path_factory.mktemp(f"{kind}-{name}") / "project"
+            rendered[name, kind] = render(template, folder, **answers)
+        return rendered[name, kind]
 
     return get
 
@@ -243,9 +246,10 @@ def test_the_check_diff_is_the_edit_the_tool_makes(projects, checkouts, tmp_path
 # --- what upstream's checks say about the result ----------------------------------------------
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", NAMES)
-def test_patched_files_pass_bash_shellcheck_and_gofmt(projects, checkouts, gofmt, name):
-    assert integrate(projects(name), *both(checkouts)).returncode == 0
+def test_patched_files_pass_bash_shellcheck_and_gofmt(projects, checkouts, gofmt, name, kind):
+    assert integrate(projects(name, kind), *both(checkouts)).returncode == 0
     script = checkouts["ai-runner"] / DL_CHECKPOINTS
     go = checkouts["go-livepeer"] / DOCKER_GO
 
@@ -296,11 +300,12 @@ def test_the_patched_script_prepares_the_pipeline(projects, checkouts, name):
 # --- the reviewed diffs in integration/ ---------------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", NAMES)
 def test_the_shipped_diffs_apply_cleanly_and_equal_the_tools_edit(
-    projects, checkouts, tmp_path, name
+    projects, checkouts, tmp_path, name, kind
 ):
-    project = projects(name)
+    project = projects(name, kind)
     for checkout, diff in (
         ("ai-runner", "dl_checkpoints.sh.diff"),
         ("go-livepeer", "docker.go.diff"),
@@ -459,3 +464,259 @@ def test_the_tool_uses_the_specs_name_and_is_a_console_script(projects, name):
     assert scripts[f"{name}-integrate"] == f"{package}.integrate.cli:main"
     usage = integrate(project, "--help")
     assert usage.returncode == 0 and usage.stdout.startswith(f"usage: {name}-integrate")
+
+
+# --- batch projects ----------------------------------------------------------------------------
+
+
+def map_block(go: str, name: str) -> str:
+    """The map literal `var <name> = map[string]string{ ... }` of a docker.go text."""
+    found = re.search(rf"(?ms)^var {name} = map\[string\]string\{{$.*?^\}}$", go)
+    assert found, name
+    return found[0]
+
+
+def download_batch_models(script: str) -> str:
+    found = re.search(r"(?ms)^function download_batch_models\(\) \{$.*?^\}$", script)
+    assert found
+    return found[0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_batch_project_adds_its_pieces_once_and_a_second_run_changes_nothing(
+    projects, checkouts, name
+):
+    project = projects(name, "batch")
+    original = contents(checkouts)
+
+    first = integrate(project, *both(checkouts))
+    assert first.returncode == 0, first.stderr
+    patched = contents(checkouts)
+    script = patched[DL_CHECKPOINTS].decode()
+    go = patched[DOCKER_GO].decode()
+    variable, function, image = variable_of(name), function_of(name), image_of(name)
+
+    assert f"\n{variable}=${{{variable}:-{image}}}\nPIPELINE=" in script
+    help_line = f"{variable}  {name} batch Docker image, prepared by --batch (default: {image})"
+    assert f'\n  echo "  {help_line}"\n' in script
+    assert (
+        f'\n}}\n\nfunction {function}() {{\n  printf "\\nPreparing {name} models...\\n"\n' in script
+    )
+    assert f'  run_pipeline_prepare "{name}" "${variable}"\n}}\n' in script
+    assert download_batch_models(script).endswith(f"--cache-dir models\n  {function}\n}}")
+    # None of the live pieces: a batch pipeline is not a PIPELINE value of --live or --tensorrt.
+    assert f'"{name}")' not in script and f"scope, {name}, all" not in script
+    assert f"- '{name}'" not in script
+
+    comment = f"\t// {name} is a custom batch pipeline, built from its own repository\n"
+    llm = '\t"llm":                "livepeer/ai-runner:llm",\n'
+    assert f'{llm}{comment}\t"{name}": "{image}",\n}}\n' in go
+    original_go = original[DOCKER_GO].decode()
+    assert map_block(go, "livePipelineToImage") == map_block(original_go, "livePipelineToImage")
+    added = [line for line in first.stdout.splitlines() if line.startswith("  ")]
+    assert len(added) == 5, first.stdout  # four pieces in the script, one in docker.go
+    assert os.access(checkouts["ai-runner"] / DL_CHECKPOINTS, os.X_OK)
+
+    second = integrate(project, *both(checkouts))
+    assert second.returncode == 0, second.stderr
+    assert contents(checkouts) == patched  # byte for byte
+    assert second.stdout == ""
+    assert second.stderr.count("already in, nothing to do") == 2
+
+
+def test_a_live_project_leaves_the_batch_map_alone(projects, checkouts):
+    original = contents(checkouts)[DOCKER_GO].decode()
+    assert integrate(projects("neon-glow-fx-2"), *both(checkouts)).returncode == 0
+    patched = contents(checkouts)[DOCKER_GO].decode()
+    assert map_block(patched, "pipelineToImage") == map_block(original, "pipelineToImage")
+    script = contents(checkouts)[DL_CHECKPOINTS].decode()
+    assert "prepare_neon_glow_fx_2_models" not in download_batch_models(script)
+
+
+def test_a_live_project_needs_none_of_the_batch_anchors(projects, checkouts):
+    script = checkouts["ai-runner"] / DL_CHECKPOINTS
+    script.write_text(script.read_text().replace("download_batch_models", "gone_batch_models"))
+    go = checkouts["go-livepeer"] / DOCKER_GO
+    go.write_text(go.read_text().replace("var pipelineToImage =", "var batchImages ="))
+
+    done = integrate(projects("neon-glow-fx-2"), *both(checkouts))
+
+    assert done.returncode == 0, done.stderr
+    assert '"neon-glow-fx-2": "registry.example.com' in go.read_text()
+
+
+def test_a_batch_project_needs_none_of_the_live_anchors(projects, checkouts):
+    """Without download_live_models, build_tensorrt_models, the PIPELINE options of the help
+    and livePipelineToImage, a batch project's tool still finds all it edits."""
+    script = checkouts["ai-runner"] / DL_CHECKPOINTS
+    text = script.read_text()
+    for live_only in ("download_live_models", "build_tensorrt_models"):
+        text = text.replace(f"function {live_only}()", f"function gone_{live_only}()")
+    script.write_text(text.replace("- 'all': all pipelines", "- every pipeline"))
+    go = checkouts["go-livepeer"] / DOCKER_GO
+    go.write_text(go.read_text().replace("var livePipelineToImage =", "var liveImages ="))
+
+    done = integrate(projects("neon-glow-fx-2", "batch"), *both(checkouts))
+
+    assert done.returncode == 0, done.stderr
+    assert "prepare_neon_glow_fx_2_models" in download_batch_models(script.read_text())
+
+
+def test_a_batch_check_prints_the_diff_and_exits_1_then_0_and_never_writes(projects, checkouts):
+    project = projects("neon-glow-fx-2", "batch")
+    original = contents(checkouts)
+
+    before = integrate(project, *both(checkouts), "--check")
+    assert before.returncode == 1, before.stderr
+    assert contents(checkouts) == original
+    assert "\n+function prepare_neon_glow_fx_2_models() {\n" in before.stdout
+    assert "\n+  prepare_neon_glow_fx_2_models\n }\n" in before.stdout
+    assert "\n+\t// neon-glow-fx-2 is a custom batch pipeline" in before.stdout
+
+    assert integrate(project, *both(checkouts)).returncode == 0
+    applied = contents(checkouts)
+    after = integrate(project, *both(checkouts), "--check")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == ""
+    assert contents(checkouts) == applied
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_patched_script_prepares_the_batch_pipeline_with_batch(projects, checkouts, name):
+    """Runs the patched fixture (its docker and hf print instead of running): `--batch` prepares
+    the pipeline after upstream's batch downloads; `--live` does not know it."""
+    project = projects(name, "batch")
+    assert integrate(project, "--ai-runner", str(checkouts["ai-runner"])).returncode == 0
+    runner = checkouts["ai-runner"] / "runner"
+    image = image_of(name)
+
+    batch = run("./dl_checkpoints.sh", "--batch", cwd=runner)
+    assert batch.returncode == 0, batch.stderr
+    upstream_download = batch.stdout.index("+ hf download facebook/sam2-hiera-large")
+    prepare = batch.stdout.index(
+        f"+ docker run --rm -v ./models:/models -e PREPARE_MODELS=1 {image}\n"
+    )
+    assert upstream_download < prepare
+    live = run("./dl_checkpoints.sh", "--live", cwd=runner, env={**os.environ, "PIPELINE": name})
+    assert live.returncode == 1 and "Invalid PIPELINE value" in live.stdout
+    assert image not in run("./dl_checkpoints.sh", "--live", cwd=runner).stdout  # PIPELINE=all
+    assert variable_of(name) in run("./dl_checkpoints.sh", "--help", cwd=runner).stdout
+
+
+# Each edit hides one structure a batch project's tool looks for, as an upstream change could.
+BATCH_MISSING_ANCHORS = [
+    (DOCKER_GO, r"var pipelineToImage =", "var batchImages =", "pipelineToImage"),
+    (DL_CHECKPOINTS, r"(?m)^AI_RUNNER_(\w+)_IMAGE=", r"RUNNER_\1_IMAGE=", "image variables"),
+    (DL_CHECKPOINTS, r'echo "  AI_RUNNER_', 'echo "  RUNNER_', "AI_RUNNER_..._IMAGE"),
+    (DL_CHECKPOINTS, r"function display_help\(\)", "function usage()", "display_help"),
+    (
+        DL_CHECKPOINTS,
+        r"function run_pipeline_prepare\(\)",
+        "function prepare()",
+        "run_pipeline_prepare",
+    ),
+    (
+        DL_CHECKPOINTS,
+        r"(?m)^function prepare_(\w+)_models\(\)",
+        r"function setup_\1()",
+        "prepare_<pipeline>_models",
+    ),
+    (
+        DL_CHECKPOINTS,
+        r"function download_batch_models\(\)",
+        "function batch_models()",
+        "download_batch_models",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("relative", "pattern", "replacement", "named"),
+    BATCH_MISSING_ANCHORS,
+    ids=[anchor[3] for anchor in BATCH_MISSING_ANCHORS],
+)
+@pytest.mark.parametrize("check", [False, True], ids=["apply", "check"])
+def test_a_missing_batch_anchor_is_refused_and_neither_file_is_written(
+    projects, checkouts, relative, pattern, replacement, named, check
+):
+    path = checkouts["go-livepeer" if relative == DOCKER_GO else "ai-runner"] / relative
+    text, replaced = re.subn(pattern, replacement, path.read_text())
+    assert replaced, pattern
+    path.write_text(text)
+    before = contents(checkouts)
+
+    done = integrate(
+        projects("neon-glow-fx-2", "batch"), *both(checkouts), *(["--check"] if check else [])
+    )
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{path}: cannot find " in done.stderr and named in done.stderr, done.stderr
+    assert f"integration/{path.name}.diff" in done.stderr
+    assert "nothing was written" in done.stderr
+    assert done.stdout == ""
+    assert contents(checkouts) == before
+
+
+def test_another_image_for_the_batch_name_is_refused(projects, checkouts):
+    go = checkouts["go-livepeer"] / DOCKER_GO
+    go.write_text(
+        go.read_text().replace('\t"llm": ', '\t"neon-glow-fx-2": "other/image",\n\t"llm": ')
+    )
+    before = contents(checkouts)
+    done = integrate(projects("neon-glow-fx-2", "batch"), *both(checkouts))
+    assert done.returncode == 2
+    assert 'pipelineToImage already maps "neon-glow-fx-2" to "other/image"' in done.stderr
+    assert contents(checkouts) == before
+
+
+def test_an_unknown_kind_in_project_py_is_refused(projects, checkouts, tmp_path):
+    project = shutil.copytree(projects("neon-glow-fx-2", "batch"), tmp_path / "edited")
+    constants = project / "src" / "neon_glow_fx_2" / "integrate" / "project.py"
+    constants.write_text(constants.read_text().replace('"batch"', '"stream"'))
+    before = contents(checkouts)
+    done = integrate(project, *both(checkouts))
+    assert done.returncode == 2
+    assert (
+        "PIPELINE_KIND 'stream' in integrate/project.py must be one of live, batch" in done.stderr
+    )
+    assert contents(checkouts) == before
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_batch_project_gets_a_batch_override_and_no_aimodels_json(projects, name):
+    integration = projects(name, "batch") / "integration"
+    overrides = json.loads((integration / "image-overrides.json").read_text())
+    assert overrides == {"batch": {name: f"{image_of(name)}:latest"}}
+    # go-livepeer panics on an -aiModels pipeline it has no capability for: none is generated.
+    assert sorted(path.name for path in integration.iterdir()) == [
+        "README.md",
+        "dl_checkpoints.sh.diff",
+        "docker.go.diff",
+        "image-overrides.json",
+    ]
+    readme = (integration / "README.md").read_text()
+    assert "Pipeline is not valid capability" in readme and "PipelineToCapability" in readme
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_batch_tool_uses_the_pipelines_name_and_is_a_console_script(projects, name):
+    project = projects(name, "batch")
+    package = package_of(project)
+    pipeline = ast.parse((project / "src" / package / "pipeline" / "pipeline.py").read_text())
+    class_names = [
+        node.value.value
+        for node in ast.walk(pipeline)
+        if isinstance(node, ast.Assign)
+        and [getattr(target, "id", "") for target in node.targets] == ["name"]
+    ]
+    constants = {}
+    exec((project / "src" / package / "integrate" / "project.py").read_text(), constants)
+    assert class_names == [name] == [constants["PIPELINE_NAME"]]
+    assert constants["PIPELINE_KIND"] == "batch"
+    assert constants["DOCKER_IMAGE"] == image_of(name)
+
+    scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts[f"{name}-integrate"] == f"{package}.integrate.cli:main"
+    usage = integrate(project, "--help")
+    assert usage.returncode == 0 and usage.stdout.startswith(f"usage: {name}-integrate")
+    assert f"{name} batch pipeline" in usage.stdout

@@ -80,10 +80,19 @@ def test_batch_answers_render_a_batch_project_on_the_batch_base_image(template, 
     package = project / "src" / "my_pipeline"
     assert (package / "pipeline" / "api.py").is_file()
     assert not (package / "pipeline" / "worker.py").exists()
-    assert not (project / "integration").exists()
+    # The integration kit is generated for both kinds; aiModels.json only for live (go-livepeer
+    # refuses a custom batch pipeline in -aiModels).
+    assert (project / "integration" / "image-overrides.json").is_file()
+    assert not (project / "integration" / "aiModels.local.json").exists()
+    assert (package / "integrate" / "project.py").is_file()
     assert "FROM ${BASE_IMAGE}" in (project / "Dockerfile").read_text()
     assert "ARG BASE_IMAGE=livepeer/ai-runner:v0.14.1" in (project / "Dockerfile").read_text()
     dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"][
         "dependencies"
     ]
     assert "ai-runner[realtime-base]" in dependencies
+    scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {
+        "my-pipeline": "my_pipeline.main:main",
+        "my-pipeline-integrate": "my_pipeline.integrate.cli:main",
+    }

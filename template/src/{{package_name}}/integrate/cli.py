@@ -13,7 +13,7 @@ from pathlib import Path
 from . import dl_checkpoints, docker_go
 from .names import PipelineNames
 from .patching import AnchorMissing, FileEdit, Refusal, read_text, write_text_atomically
-from .project import DOCKER_IMAGE, PIPELINE_NAME
+from .project import DOCKER_IMAGE, PIPELINE_KIND, PIPELINE_NAME
 
 EXIT_DONE = 0  # applied, or already applied
 EXIT_CHANGES_NEEDED = 1  # --check: something is missing
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give --ai-runner PATH, --go-livepeer PATH, or both")
 
     try:
-        pipeline = PipelineNames(PIPELINE_NAME, DOCKER_IMAGE)
+        pipeline = PipelineNames(PIPELINE_NAME, DOCKER_IMAGE, PIPELINE_KIND)
     except ValueError as error:
         return refuse(parser, str(error))
     try:
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"{PIPELINE_NAME}-integrate",
         description=(
-            f"Add the {PIPELINE_NAME} pipeline to local checkouts of ai-runner "
+            f"Add the {PIPELINE_NAME} {PIPELINE_KIND} pipeline to local checkouts of ai-runner "
             "(runner/dl_checkpoints.sh) and go-livepeer (ai/worker/docker.go). "
             "A second run changes nothing."
         ),

@@ -9,23 +9,30 @@ PIPELINE_NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 DOCKER_IMAGE_PATTERN = re.compile(
     r"[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
 )
+PIPELINE_KINDS = ("live", "batch")  # the keys of go-livepeer's -aiRunnerImageOverrides
 
 
 @dataclass(frozen=True)
 class PipelineNames:
-    name: str  # go-livepeer's model_id, ai-runner's PIPELINE value
+    name: str  # go-livepeer's model_id (live) or pipeline (batch)
     image: str  # Docker image without a tag
+    kind: str  # "live" or "batch"
 
     def __post_init__(self) -> None:
         if not PIPELINE_NAME_PATTERN.fullmatch(self.name):
             raise ValueError(
                 f"PIPELINE_NAME {self.name!r} in integrate/project.py must be lowercase letters, "
-                "digits and single dashes, starting with a letter (as main.py's spec name)"
+                "digits and single dashes, starting with a letter (as the pipeline's name)"
             )
         if not DOCKER_IMAGE_PATTERN.fullmatch(self.image):
             raise ValueError(
                 f"DOCKER_IMAGE {self.image!r} in integrate/project.py must be a lowercase image "
                 "name without a tag, such as my-org/my-pipeline"
+            )
+        if self.kind not in PIPELINE_KINDS:
+            raise ValueError(
+                f"PIPELINE_KIND {self.kind!r} in integrate/project.py must be one of "
+                f"{', '.join(PIPELINE_KINDS)}"
             )
 
     @property

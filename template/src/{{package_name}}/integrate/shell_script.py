@@ -11,6 +11,8 @@ from fnmatch import fnmatchcase
 from .patching import AnchorMissing, first_line, indentation
 
 CASE_LABEL = re.compile(r"\(?(?P<patterns>[^()#;]+)\)")
+# An `echo "..."` line of display_help: the indentation of the echo, and inside its text.
+ECHO_SHAPE = re.compile(r'(\s*)echo "(\s*)')
 
 
 def function_start_pattern(name: str) -> str:

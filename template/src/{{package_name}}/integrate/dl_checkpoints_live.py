@@ -1,80 +1,26 @@
-"""Adds the pipeline to ai-runner's runner/dl_checkpoints.sh, the script operators run to prepare
-models (`PIPELINE=<name> ./dl_checkpoints.sh --live`). Each piece is added only when missing:
+"""The live pieces of dl_checkpoints.sh: operators prepare one live pipeline with
+`PIPELINE=<name> ./dl_checkpoints.sh --live` (or `--tensorrt`), every one with `PIPELINE=all`.
 
-- `AI_RUNNER_<X>_IMAGE=${AI_RUNNER_<X>_IMAGE:-<image>}` after the image variables at the top;
-- in display_help: a line for that variable, and the name among PIPELINE's options;
+- in display_help: the name among PIPELINE's options;
 - in download_live_models: a `"<name>")` branch before `"all")`, the call in `"all")`, and the
   name on the `Valid values:` line of `*)`;
 - in build_tensorrt_models: a `"<name>")` branch (preparing already built everything, as for
-  scope), so that `--tensorrt` accepts the name, and the name on its `Valid values:` line;
-- `prepare_<x>_models()` after the other prepare functions. It calls `run_pipeline_prepare`,
-  which pulls the image, tags it and runs its default command with PREPARE_MODELS=1.
+  scope), so that `--tensorrt` accepts the name, and the name on its `Valid values:` line.
 """
 
 import re
-from collections.abc import Callable
 from functools import partial
 
 from .names import PipelineNames
-from .patching import AnchorMissing, Conflict, first_line, indentation, last_line
+from .patching import AnchorMissing, Conflict, first_line, indentation
 from .shell_script import (
+    ECHO_SHAPE,
     CaseStatement,
     body_indentation,
     branch_terminator,
     function_span,
-    is_defined,
     pipeline_case,
 )
-
-RELATIVE_PATH = "runner/dl_checkpoints.sh"
-
-ANY_FUNCTION_START = r"^(function\s+)?[A-Za-z_]\w*\s*\(\)\s*\{"
-ANY_IMAGE_VARIABLE = r"^AI_RUNNER_[A-Z0-9_]+_IMAGE="
-ECHO_SHAPE = re.compile(r'(\s*)echo "(\s*)')  # indentation of the echo and inside its text
-
-
-def patch(text: str, pipeline: PipelineNames) -> tuple[str, list[str]]:
-    """The script with every missing piece added, and a line per piece added."""
-    lines = text.split("\n")
-    added = [piece(lines, pipeline) for piece in PIECES]
-    return "\n".join(lines), [description for description in added if description]
-
-
-def add_image_variable(lines: list[str], pipeline: PipelineNames) -> str | None:
-    variable = pipeline.image_variable
-    # As upstream's: the image from the environment when set there, else this project's.
-    wanted = f"{variable}=" + "${" + f"{variable}:-{pipeline.image}" + "}"
-    existing = first_line(lines, rf"^{variable}=")
-    if existing is not None:
-        if lines[existing].strip() == wanted:
-            return None
-        raise Conflict(
-            f"line {existing + 1} reads `{lines[existing].strip()}`, but this project's image is "
-            f"{pipeline.image}: fix or remove that line, then run again"
-        )
-    first_function = first_line(lines, ANY_FUNCTION_START)
-    last = last_line(lines, ANY_IMAGE_VARIABLE, 0, first_function)
-    if last is None:
-        raise AnchorMissing(
-            "the image variables above the first function (lines such as "
-            "`AI_RUNNER_SCOPE_IMAGE=${AI_RUNNER_SCOPE_IMAGE:-...}`)"
-        )
-    lines.insert(last + 1, wanted)
-    return f"{variable} (default {pipeline.image})"
-
-
-def add_help_for_image_variable(lines: list[str], pipeline: PipelineNames) -> str | None:
-    start, end = function_span(lines, "display_help")
-    variable = pipeline.image_variable
-    if first_line(lines, rf'echo "\s*{variable}\s', start, end) is not None:
-        return None
-    anchor = last_line(lines, r'^\s*echo "\s*AI_RUNNER_[A-Z0-9_]+_IMAGE\s', start, end)
-    if anchor is None:
-        raise AnchorMissing('the `echo "  AI_RUNNER_..._IMAGE ..."` lines of `display_help()`')
-    shape = ECHO_SHAPE.match(lines[anchor])
-    text = f"{variable}  {pipeline.name} Docker image (default: {pipeline.image})"
-    lines.insert(anchor + 1, f'{shape[1]}echo "{shape[2]}{text}"')
-    return f"display_help: {variable}"
 
 
 def add_help_for_pipeline_option(lines: list[str], pipeline: PipelineNames) -> str | None:
@@ -150,25 +96,6 @@ def add_to_valid_values(lines: list[str], pipeline: PipelineNames, function: str
     return f"{function}: {pipeline.name} in Valid values"
 
 
-def add_prepare_function(lines: list[str], pipeline: PipelineNames) -> str | None:
-    if is_defined(lines, pipeline.prepare_function):
-        return None
-    function_span(lines, "run_pipeline_prepare")  # the function ours calls must be there
-    last = last_line(lines, r"^(function\s+)?prepare_\w+_models\s*\(\)\s*\{")
-    if last is None:
-        raise AnchorMissing("a `prepare_<pipeline>_models()` function to add this one after")
-    _, end = function_span(lines, re.search(r"prepare_\w+_models", lines[last])[0])
-    body = indentation(lines[last + 1]) or "  "
-    lines[end + 1 : end + 1] = [
-        "",
-        f"function {pipeline.prepare_function}() " + "{",
-        f'{body}printf "\\nPreparing {pipeline.name} models...\\n"',
-        f'{body}run_pipeline_prepare "{pipeline.name}" "${pipeline.image_variable}"',
-        "}",
-    ]
-    return f"{pipeline.prepare_function}()"
-
-
 def has_own_branch(
     lines: list[str], case: CaseStatement, name: str, calling: str | None = None
 ) -> bool:
@@ -187,14 +114,12 @@ def has_own_branch(
     return False
 
 
-PIECES: tuple[Callable[[list[str], PipelineNames], str | None], ...] = (
-    add_image_variable,
-    add_help_for_image_variable,
+# Between the image variable and its help (first) and prepare_<x>_models() (last).
+PIECES = (
     add_help_for_pipeline_option,
     add_live_branch,
     add_call_to_all,
     partial(add_to_valid_values, function="download_live_models"),
     add_tensorrt_branch,
     partial(add_to_valid_values, function="build_tensorrt_models"),
-    add_prepare_function,
 )
