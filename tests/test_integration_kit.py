@@ -345,15 +345,47 @@ MISSING_ANCHORS = [
     ),
 ]
 
+# Each edit hides one structure a batch project's tool looks for, as an upstream change could.
+BATCH_MISSING_ANCHORS = [
+    (DOCKER_GO, r"var pipelineToImage =", "var batchImages =", "pipelineToImage"),
+    (DL_CHECKPOINTS, r"(?m)^AI_RUNNER_(\w+)_IMAGE=", r"RUNNER_\1_IMAGE=", "image variables"),
+    (DL_CHECKPOINTS, r'echo "  AI_RUNNER_', 'echo "  RUNNER_', "AI_RUNNER_..._IMAGE"),
+    (DL_CHECKPOINTS, r"function display_help\(\)", "function usage()", "display_help"),
+    (
+        DL_CHECKPOINTS,
+        r"function run_pipeline_prepare\(\)",
+        "function prepare()",
+        "run_pipeline_prepare",
+    ),
+    (
+        DL_CHECKPOINTS,
+        r"(?m)^function prepare_(\w+)_models\(\)",
+        r"function setup_\1()",
+        "prepare_<pipeline>_models",
+    ),
+    (
+        DL_CHECKPOINTS,
+        r"function download_batch_models\(\)",
+        "function batch_models()",
+        "download_batch_models",
+    ),
+]
+
+
+def anchors_by_kind() -> list[tuple[str, ...]]:
+    return [("live", *anchor) for anchor in MISSING_ANCHORS] + [
+        ("batch", *anchor) for anchor in BATCH_MISSING_ANCHORS
+    ]
+
 
 @pytest.mark.parametrize(
-    ("relative", "pattern", "replacement", "named"),
-    MISSING_ANCHORS,
-    ids=[anchor[3] for anchor in MISSING_ANCHORS],
+    ("kind", "relative", "pattern", "replacement", "named"),
+    anchors_by_kind(),
+    ids=[f"{anchor[0]}-{anchor[4]}" for anchor in anchors_by_kind()],
 )
 @pytest.mark.parametrize("check", [False, True], ids=["apply", "check"])
 def test_a_missing_anchor_is_refused_and_neither_file_is_written(
-    projects, checkouts, relative, pattern, replacement, named, check
+    projects, checkouts, kind, relative, pattern, replacement, named, check
 ):
     path = checkouts["go-livepeer" if relative == DOCKER_GO else "ai-runner"] / relative
     text, replaced = re.subn(pattern, replacement, path.read_text())
@@ -361,7 +393,8 @@ def test_a_missing_anchor_is_refused_and_neither_file_is_written(
     path.write_text(text)
     before = contents(checkouts)
 
-    done = integrate(projects("neon-glow-fx-2"), *both(checkouts), *(["--check"] if check else []))
+    check_option = ["--check"] if check else []
+    done = integrate(projects("neon-glow-fx-2", kind), *both(checkouts), *check_option)
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{path}: cannot find " in done.stderr and named in done.stderr, done.stderr
@@ -601,60 +634,6 @@ def test_the_patched_script_prepares_the_batch_pipeline_with_batch(projects, che
     assert live.returncode == 1 and "Invalid PIPELINE value" in live.stdout
     assert image not in run("./dl_checkpoints.sh", "--live", cwd=runner).stdout  # PIPELINE=all
     assert variable_of(name) in run("./dl_checkpoints.sh", "--help", cwd=runner).stdout
-
-
-# Each edit hides one structure a batch project's tool looks for, as an upstream change could.
-BATCH_MISSING_ANCHORS = [
-    (DOCKER_GO, r"var pipelineToImage =", "var batchImages =", "pipelineToImage"),
-    (DL_CHECKPOINTS, r"(?m)^AI_RUNNER_(\w+)_IMAGE=", r"RUNNER_\1_IMAGE=", "image variables"),
-    (DL_CHECKPOINTS, r'echo "  AI_RUNNER_', 'echo "  RUNNER_', "AI_RUNNER_..._IMAGE"),
-    (DL_CHECKPOINTS, r"function display_help\(\)", "function usage()", "display_help"),
-    (
-        DL_CHECKPOINTS,
-        r"function run_pipeline_prepare\(\)",
-        "function prepare()",
-        "run_pipeline_prepare",
-    ),
-    (
-        DL_CHECKPOINTS,
-        r"(?m)^function prepare_(\w+)_models\(\)",
-        r"function setup_\1()",
-        "prepare_<pipeline>_models",
-    ),
-    (
-        DL_CHECKPOINTS,
-        r"function download_batch_models\(\)",
-        "function batch_models()",
-        "download_batch_models",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("relative", "pattern", "replacement", "named"),
-    BATCH_MISSING_ANCHORS,
-    ids=[anchor[3] for anchor in BATCH_MISSING_ANCHORS],
-)
-@pytest.mark.parametrize("check", [False, True], ids=["apply", "check"])
-def test_a_missing_batch_anchor_is_refused_and_neither_file_is_written(
-    projects, checkouts, relative, pattern, replacement, named, check
-):
-    path = checkouts["go-livepeer" if relative == DOCKER_GO else "ai-runner"] / relative
-    text, replaced = re.subn(pattern, replacement, path.read_text())
-    assert replaced, pattern
-    path.write_text(text)
-    before = contents(checkouts)
-
-    done = integrate(
-        projects("neon-glow-fx-2", "batch"), *both(checkouts), *(["--check"] if check else [])
-    )
-
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert f"{path}: cannot find " in done.stderr and named in done.stderr, done.stderr
-    assert f"integration/{path.name}.diff" in done.stderr
-    assert "nothing was written" in done.stderr
-    assert done.stdout == ""
-    assert contents(checkouts) == before
 
 
 def test_another_image_for_the_batch_name_is_refused(projects, checkouts):
