@@ -131,16 +131,38 @@ def git_apply(patch: Path, checkout: Path, *flags: str) -> subprocess.CompletedP
 # --- applying ----------------------------------------------------------------------------------
 
 
+def apply_once(project: Path, checkouts: dict[str, Path]):
+    """Run the tool on both checkouts; return its run and the files it left."""
+    first = integrate(project, *both(checkouts))
+    assert first.returncode == 0, first.stderr
+    return first, contents(checkouts)
+
+
+def assert_a_second_run_changes_nothing(project: Path, checkouts: dict[str, Path], patched):
+    second = integrate(project, *both(checkouts))
+    assert second.returncode == 0, second.stderr
+    assert contents(checkouts) == patched  # byte for byte
+    assert second.stdout == ""
+    assert second.stderr.count("already in, nothing to do") == 2
+
+
+def assert_check_passes_once_applied(project: Path, checkouts: dict[str, Path]) -> None:
+    """After applying, --check exits 0, prints nothing and writes nothing."""
+    assert integrate(project, *both(checkouts)).returncode == 0
+    applied = contents(checkouts)
+    after = integrate(project, *both(checkouts), "--check")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == ""
+    assert contents(checkouts) == applied
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_applies_every_piece_once_and_a_second_run_changes_nothing(projects, checkouts, name):
     project = projects(name)
     original = contents(checkouts)
 
-    first = integrate(project, *both(checkouts))
-    assert first.returncode == 0, first.stderr
-    patched = contents(checkouts)
-    script = patched[DL_CHECKPOINTS].decode()
-    go = patched[DOCKER_GO].decode()
+    first, patched = apply_once(project, checkouts)
+    script, go = patched[DL_CHECKPOINTS].decode(), patched[DOCKER_GO].decode()
     variable, function, image = variable_of(name), function_of(name), image_of(name)
 
     assert f"\n{variable}=${{{variable}:-{image}}}\nPIPELINE=" in script
@@ -162,11 +184,7 @@ def test_applies_every_piece_once_and_a_second_run_changes_nothing(projects, che
     assert os.access(checkouts["ai-runner"] / DL_CHECKPOINTS, os.X_OK)  # mode kept
     assert patched != original
 
-    second = integrate(project, *both(checkouts))
-    assert second.returncode == 0, second.stderr
-    assert contents(checkouts) == patched  # byte for byte
-    assert second.stdout == ""
-    assert second.stderr.count("already in, nothing to do") == 2
+    assert_a_second_run_changes_nothing(project, checkouts, patched)
 
 
 def test_a_partly_patched_file_gets_only_the_missing_pieces(projects, checkouts):
@@ -221,12 +239,7 @@ def test_check_prints_the_diff_and_exits_1_then_0_once_applied_and_never_writes(
     )
     assert re.search(r"^@@ -\d+,\d+ \+\d+,\d+ @@$", before.stdout, re.MULTILINE)
 
-    assert integrate(project, *both(checkouts)).returncode == 0
-    applied = contents(checkouts)
-    after = integrate(project, *both(checkouts), "--check")
-    assert after.returncode == 0, after.stderr
-    assert after.stdout == ""
-    assert contents(checkouts) == applied
+    assert_check_passes_once_applied(project, checkouts)
 
 
 def test_the_check_diff_is_the_edit_the_tool_makes(projects, checkouts, tmp_path):
@@ -522,11 +535,8 @@ def test_a_batch_project_adds_its_pieces_once_and_a_second_run_changes_nothing(
     project = projects(name, "batch")
     original = contents(checkouts)
 
-    first = integrate(project, *both(checkouts))
-    assert first.returncode == 0, first.stderr
-    patched = contents(checkouts)
-    script = patched[DL_CHECKPOINTS].decode()
-    go = patched[DOCKER_GO].decode()
+    first, patched = apply_once(project, checkouts)
+    script, go = patched[DL_CHECKPOINTS].decode(), patched[DOCKER_GO].decode()
     variable, function, image = variable_of(name), function_of(name), image_of(name)
 
     assert f"\n{variable}=${{{variable}:-{image}}}\nPIPELINE=" in script
@@ -550,11 +560,7 @@ def test_a_batch_project_adds_its_pieces_once_and_a_second_run_changes_nothing(
     assert len(added) == 5, first.stdout  # four pieces in the script, one in docker.go
     assert os.access(checkouts["ai-runner"] / DL_CHECKPOINTS, os.X_OK)
 
-    second = integrate(project, *both(checkouts))
-    assert second.returncode == 0, second.stderr
-    assert contents(checkouts) == patched  # byte for byte
-    assert second.stdout == ""
-    assert second.stderr.count("already in, nothing to do") == 2
+    assert_a_second_run_changes_nothing(project, checkouts, patched)
 
 
 def test_a_live_project_leaves_the_batch_map_alone(projects, checkouts):
@@ -606,12 +612,7 @@ def test_a_batch_check_prints_the_diff_and_exits_1_then_0_and_never_writes(proje
     assert "\n+  prepare_neon_glow_fx_2_models\n }\n" in before.stdout
     assert "\n+\t// neon-glow-fx-2 is a custom batch pipeline" in before.stdout
 
-    assert integrate(project, *both(checkouts)).returncode == 0
-    applied = contents(checkouts)
-    after = integrate(project, *both(checkouts), "--check")
-    assert after.returncode == 0, after.stderr
-    assert after.stdout == ""
-    assert contents(checkouts) == applied
+    assert_check_passes_once_applied(project, checkouts)
 
 
 @pytest.mark.parametrize("name", NAMES)
