@@ -1,6 +1,8 @@
 """Render the template the way users do (copier's API, --trust, --defaults) into a folder."""
 
+import os
 import shutil
+import sys
 import warnings
 from pathlib import Path
 
@@ -40,3 +42,11 @@ def render(template: Path, destination: Path, **answers: str) -> Path:
             skip_tasks=True,
         )
     return destination
+
+
+def shell_environment(path: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment a user's shell gives copier and uv: this test environment's tools on PATH
+    (or `path`), and no VIRTUAL_ENV, which would leak into the projects' uv calls."""
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env["PATH"] = path or f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    return env | extra

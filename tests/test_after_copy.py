@@ -12,17 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from .rendering import DOUBLE, REPO
-
-VENV_BIN = Path(sys.executable).parent
+from .rendering import DOUBLE, REPO, shell_environment
 
 
 def copier_copy(
     template: Path, destination: Path, *options: str, path: str | None = None, **env_extra: str
 ):
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-    env["PATH"] = path or f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"
-    env |= env_extra
+    env = shell_environment(path, **env_extra)
     command = [sys.executable, "-m", "copier", "copy", "--defaults", *options]
     return subprocess.run(
         [*command, str(template), str(destination)],

@@ -6,7 +6,6 @@ is this tree; v0.2.0 adds a newer ai-runner row, as every upstream release will,
 the user owns (README.md to docs/README.md) with the versioned migration such a move needs.
 """
 
-import os
 import subprocess
 import sys
 import tomllib
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .rendering import DOUBLE, snapshot_template
+from .rendering import DOUBLE, shell_environment, snapshot_template
 
 VENV_BIN = Path(sys.executable).parent
 NEWER_AI_RUNNER = "v0.15.0"
@@ -35,8 +34,7 @@ GIT_IDENTITY = {
 
 
 def run(*command: str, cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-    env |= GIT_IDENTITY | {"PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"} | env_extra
+    env = shell_environment(**GIT_IDENTITY, **env_extra)
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout}\n{done.stderr}"
     return done
@@ -193,11 +191,10 @@ def test_update_to_the_same_release_changes_nothing(releases, tmp_path):
 
 def test_check_update_reports_a_newer_release(releases, tmp_path):
     project = generate(releases, tmp_path / "my-pipeline", "v0.1.0", *LOCAL_AI_RUNNER)
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     outdated = subprocess.run(
         [sys.executable, "-m", "copier", "check-update", "--quiet"],
         cwd=project,
-        env=env,
+        env=shell_environment(),
         capture_output=True,
         text=True,
         timeout=300,
