@@ -1,19 +1,18 @@
-"""The integration kit of a generated project: integration/ and `python -m <package>.integrate`.
+"""The integration kit of a generated project: integration/, applied with `git apply`.
 
-The tool runs on copies of tests/fixtures/upstream (files written for these tests with the layout
-of ai-runner's dl_checkpoints.sh and go-livepeer's docker.go), in a subprocess started with
-`python -S`: no site-packages, so it proves the tool needs nothing but the standard library.
-Live projects come first; batch projects (their own map, `--batch`, no aiModels.json) follow.
+The diffs are applied to copies of tests/fixtures/upstream (files written for these tests with the
+layout of ai-runner's dl_checkpoints.sh and go-livepeer's docker.go), each laid out as a git
+repository with the fixture committed, the way `git -C <checkout> apply` meets them. Live projects
+come first; batch projects (their own map, `--batch`, no aiModels.json) follow.
 """
 
-import ast
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,14 @@ FIXTURES = REPO / "tests" / "fixtures" / "upstream"
 SHELLCHECK = Path(sys.executable).parent / "shellcheck"
 DL_CHECKPOINTS = "runner/dl_checkpoints.sh"
 DOCKER_GO = "ai/worker/docker.go"
+# The file each checkout's diff patches.
+PATCHED = {"ai-runner": DL_CHECKPOINTS, "go-livepeer": DOCKER_GO}
+# The blobs the diffs were made against, named on their `index` lines for `git apply --3way`:
+# runner/dl_checkpoints.sh of ai-runner v0.14.1, ai/worker/docker.go of go-livepeer 176aa415.
+UPSTREAM_BLOBS = {
+    DL_CHECKPOINTS: "c1b87f6dfe2fed57ddf2d59ee62439339d8be128",
+    DOCKER_GO: "75735ed7aa49ce4e9a6b77501d2935e878e14621",
+}
 
 # Several dashes; two letters; the longest the validators allow (28 characters), longer than every
 # key of the map, so gofmt alignment is tested on both sides.
@@ -31,6 +38,16 @@ NAMES = ("neon-glow-fx-2", "fx", "long-name-with-many-dashes-x")
 # A registry with a port: the image holds a `:` that is not a tag.
 IMAGES = {"neon-glow-fx-2": "registry.example.com:5000/team/neon-glow-fx-2"}
 KINDS = ("live", "batch")
+
+# Each kind's map in the docker.go fixture: its opening line and the entry the diff adds after.
+MAP_OPENING = {
+    "live": "var livePipelineToImage = map[string]string{\n",
+    "batch": "var pipelineToImage = map[string]string{\n",
+}
+LAST_ENTRY = {
+    "live": '\t"scope": "daydreamlive/scope-runner",\n',
+    "batch": '\t"llm":                "livepeer/ai-runner:llm",\n',
+}
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------
@@ -53,18 +70,34 @@ def projects(template, tmp_path_factory):
     return get
 
 
-def lay_out_checkouts(folder: Path) -> dict[str, Path]:
-    """Fresh copies of the two upstream fixtures, laid out as in their repositories."""
-    roots = {"ai-runner": folder / "ai-runner", "go-livepeer": folder / "go-livepeer"}
-    for root, relative in ((roots["ai-runner"], DL_CHECKPOINTS), (roots["go-livepeer"], DOCKER_GO)):
-        (root / relative).parent.mkdir(parents=True)
-        shutil.copy2(FIXTURES / Path(relative).name, root / relative)  # keeps the executable bit
-    return roots
+def run(*command: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def git(checkout: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """git in a checkout, with none of this machine's git configuration and a fixed identity."""
+    environment = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Fixture",
+        "GIT_AUTHOR_EMAIL": "fixture@example.com",
+        "GIT_COMMITTER_NAME": "Fixture",
+        "GIT_COMMITTER_EMAIL": "fixture@example.com",
+    }
+    return run("git", *arguments, cwd=checkout, env=environment)
 
 
 @pytest.fixture
 def checkouts(tmp_path) -> dict[str, Path]:
-    return lay_out_checkouts(tmp_path)
+    """Fresh copies of the two upstream fixtures, each committed in a repository of its own."""
+    roots = {repository: tmp_path / repository for repository in PATCHED}
+    for repository, relative in PATCHED.items():
+        (roots[repository] / relative).parent.mkdir(parents=True)
+        shutil.copy2(FIXTURES / Path(relative).name, roots[repository] / relative)  # mode too
+        for command in (("init", "-q"), ("add", "."), ("commit", "-qm", "upstream")):
+            assert git(roots[repository], *command).returncode == 0, command
+    return roots
 
 
 @pytest.fixture(scope="session")
@@ -77,32 +110,25 @@ def gofmt() -> str:
     return found
 
 
-def package_of(project: Path) -> str:
-    return next((project / "src").iterdir()).name
+def diff_of(project: Path, repository: str) -> Path:
+    return project / "integration" / f"{Path(PATCHED[repository]).name}.diff"
 
 
-def integrate(project: Path, *arguments: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(project / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-S", "-m", f"{package_of(project)}.integrate", *arguments]
-    return subprocess.run(
-        command, cwd=project, env=environment, capture_output=True, text=True, timeout=60
-    )
+def git_apply(
+    project: Path, checkouts: dict[str, Path], repository: str, *options: str
+) -> subprocess.CompletedProcess:
+    """`git -C <checkout> apply [options] <absolute path of the diff>`, as the README says."""
+    return git(checkouts[repository], "apply", *options, str(diff_of(project, repository)))
 
 
-def both(checkouts: dict[str, Path]) -> list[str]:
-    return [
-        "--ai-runner",
-        str(checkouts["ai-runner"]),
-        "--go-livepeer",
-        str(checkouts["go-livepeer"]),
-    ]
+def apply_both(project: Path, checkouts: dict[str, Path]) -> None:
+    for repository in PATCHED:
+        done = git_apply(project, checkouts, repository)
+        assert done.returncode == 0, done.stderr
 
 
-def contents(checkouts: dict[str, Path]) -> dict[str, bytes]:
-    return {
-        DL_CHECKPOINTS: (checkouts["ai-runner"] / DL_CHECKPOINTS).read_bytes(),
-        DOCKER_GO: (checkouts["go-livepeer"] / DOCKER_GO).read_bytes(),
-    }
+def text_of(checkouts: dict[str, Path], repository: str) -> str:
+    return (checkouts[repository] / PATCHED[repository]).read_text()
 
 
 def image_of(name: str) -> str:
@@ -117,52 +143,72 @@ def function_of(name: str) -> str:
     return f"prepare_{name.replace('-', '_')}_models"
 
 
-def run(*command: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+def map_entry(name: str, kind: str) -> str:
+    """The lines the docker.go diff adds: a comment line of their own, then the entry."""
+    comment = f"\t// {name} is a custom {kind} pipeline, built from its own repository\n"
+    return f'{comment}\t"{name}": "{image_of(name)}",\n'
 
 
-def git_apply(patch: Path, checkout: Path, *flags: str) -> subprocess.CompletedProcess:
-    # Outside any repository, git apply patches files relative to the current folder; the
-    # ceiling keeps it from finding a repository above the temporary one.
-    environment = {**os.environ, "GIT_CEILING_DIRECTORIES": str(checkout.parent)}
-    return run("git", "apply", *flags, str(patch), cwd=checkout, env=environment)
+def map_block(go: str, name: str) -> str:
+    """The map literal `var <name> = map[string]string{ ... }` of a docker.go text."""
+    found = re.search(rf"(?ms)^var {name} = map\[string\]string\{{$.*?^\}}$", go)
+    assert found, name
+    return found[0]
 
 
-# --- applying ----------------------------------------------------------------------------------
+def download_batch_models(script: str) -> str:
+    found = re.search(r"(?ms)^function download_batch_models\(\) \{$.*?^\}$", script)
+    assert found
+    return found[0]
 
 
-def apply_once(project: Path, checkouts: dict[str, Path]):
-    """Run the tool on both checkouts; return its run and the files it left."""
-    first = integrate(project, *both(checkouts))
-    assert first.returncode == 0, first.stderr
-    return first, contents(checkouts)
+def shellcheck_findings(script: Path) -> list[str]:
+    """shellcheck's findings without their line numbers, so a patched file compares with its
+    original: the patch must add none."""
+    done = run(str(SHELLCHECK), "--format=gcc", script.name, cwd=script.parent)
+    return sorted(re.sub(r"^[^:]*:\d+:\d+: ", "", line) for line in done.stdout.splitlines())
 
 
-def assert_a_second_run_changes_nothing(project: Path, checkouts: dict[str, Path], patched):
-    second = integrate(project, *both(checkouts))
-    assert second.returncode == 0, second.stderr
-    assert contents(checkouts) == patched  # byte for byte
-    assert second.stdout == ""
-    assert second.stderr.count("already in, nothing to do") == 2
+# --- git apply on a fresh checkout --------------------------------------------------------------
 
 
-def assert_check_passes_once_applied(project: Path, checkouts: dict[str, Path]) -> None:
-    """After applying, --check exits 0, prints nothing and writes nothing."""
-    assert integrate(project, *both(checkouts)).returncode == 0
-    applied = contents(checkouts)
-    after = integrate(project, *both(checkouts), "--check")
-    assert after.returncode == 0, after.stderr
-    assert after.stdout == ""
-    assert contents(checkouts) == applied
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", NAMES)
+def test_the_diffs_pass_check_on_a_fresh_checkout_and_apply(projects, checkouts, name, kind):
+    project = projects(name, kind)
+    for repository in PATCHED:
+        original = text_of(checkouts, repository)
+        not_yet = git_apply(project, checkouts, repository, "--reverse", "--check")
+        assert not_yet.returncode == 1  # not mistaken for already applied
+
+        check = git_apply(project, checkouts, repository, "--check")
+        assert check.returncode == 0, check.stderr
+        assert text_of(checkouts, repository) == original  # --check writes nothing
+        done = git_apply(project, checkouts, repository)
+        assert done.returncode == 0, done.stderr
+        assert text_of(checkouts, repository) != original
+    assert os.access(checkouts["ai-runner"] / DL_CHECKPOINTS, os.X_OK)  # mode kept
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", NAMES)
+def test_once_applied_check_fails_and_reverse_check_says_already_applied(
+    projects, checkouts, name, kind
+):
+    project = projects(name, kind)
+    apply_both(project, checkouts)
+    for repository in PATCHED:
+        again = git_apply(project, checkouts, repository, "--check")
+        assert again.returncode == 1 and "patch does not apply" in again.stderr
+        applied = git_apply(project, checkouts, repository, "--reverse", "--check")
+        assert applied.returncode == 0, applied.stderr
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_applies_every_piece_once_and_a_second_run_changes_nothing(projects, checkouts, name):
-    project = projects(name)
-    original = contents(checkouts)
-
-    first, patched = apply_once(project, checkouts)
-    script, go = patched[DL_CHECKPOINTS].decode(), patched[DOCKER_GO].decode()
+def test_the_live_diffs_add_every_piece(projects, checkouts, name):
+    original_go = text_of(checkouts, "go-livepeer")
+    apply_both(projects(name), checkouts)
+    script, go = text_of(checkouts, "ai-runner"), text_of(checkouts, "go-livepeer")
     variable, function, image = variable_of(name), function_of(name), image_of(name)
 
     assert f"\n{variable}=${{{variable}:-{image}}}\nPIPELINE=" in script
@@ -177,83 +223,31 @@ def test_applies_every_piece_once_and_a_second_run_changes_nothing(projects, che
         f'\n}}\n\nfunction {function}() {{\n  printf "\\nPreparing {name} models...\\n"\n' in script
     )
     assert f'  run_pipeline_prepare "{name}" "${variable}"\n}}\n' in script
-    comment = f"\t// {name} is a custom live pipeline, built from its own repository\n"
-    assert f'\t"scope": "daydreamlive/scope-runner",\n{comment}\t"{name}": "{image}",\n}}\n' in go
-    added = [line for line in first.stdout.splitlines() if line.startswith("  ")]
-    assert len(added) == 10, first.stdout  # nine pieces in the script, one in docker.go
-    assert os.access(checkouts["ai-runner"] / DL_CHECKPOINTS, os.X_OK)  # mode kept
-    assert patched != original
-
-    assert_a_second_run_changes_nothing(project, checkouts, patched)
+    assert function not in download_batch_models(script)
+    assert f"{LAST_ENTRY['live']}{map_entry(name, 'live')}}}\n" in go
+    assert map_block(go, "pipelineToImage") == map_block(original_go, "pipelineToImage")
 
 
-def test_a_partly_patched_file_gets_only_the_missing_pieces(projects, checkouts):
-    project = projects("neon-glow-fx-2")
-    assert integrate(project, *both(checkouts)).returncode == 0
-    complete = contents(checkouts)
-    script = checkouts["ai-runner"] / DL_CHECKPOINTS
-    call = "    prepare_neon_glow_fx_2_models\n    ;;\n  *)"
-    script.write_text(script.read_text().replace(call, "    ;;\n  *)"))
+@pytest.mark.parametrize("name", NAMES)
+def test_the_batch_diffs_add_their_pieces_and_none_of_the_live_ones(projects, checkouts, name):
+    original_go = text_of(checkouts, "go-livepeer")
+    apply_both(projects(name, "batch"), checkouts)
+    script, go = text_of(checkouts, "ai-runner"), text_of(checkouts, "go-livepeer")
+    variable, function, image = variable_of(name), function_of(name), image_of(name)
 
-    again = integrate(project, "--ai-runner", str(checkouts["ai-runner"]))
-
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines()[1:] == [
-        '  download_live_models: prepare_neon_glow_fx_2_models in "all")'
-    ]
-    assert contents(checkouts) == complete
-
-
-@pytest.mark.parametrize("given", ["ai-runner", "go-livepeer"])
-def test_either_checkout_alone_is_patched_and_the_other_left_alone(projects, checkouts, given):
-    original = contents(checkouts)
-    done = integrate(projects("neon-glow-fx-2"), f"--{given}", str(checkouts[given]))
-    assert done.returncode == 0, done.stderr
-    changed = {path for path, text in contents(checkouts).items() if text != original[path]}
-    assert changed == {DL_CHECKPOINTS if given == "ai-runner" else DOCKER_GO}
-
-
-def test_no_checkout_at_all_is_a_usage_error(projects):
-    done = integrate(projects("neon-glow-fx-2"))
-    assert done.returncode == 2
-    assert "usage:" in done.stderr and "--ai-runner PATH, --go-livepeer PATH" in done.stderr
-
-
-# --- --check -----------------------------------------------------------------------------------
-
-
-def test_check_prints_the_diff_and_exits_1_then_0_once_applied_and_never_writes(
-    projects, checkouts
-):
-    project = projects("neon-glow-fx-2")
-    original = contents(checkouts)
-
-    before = integrate(project, *both(checkouts), "--check")
-    assert before.returncode == 1, before.stderr
-    assert contents(checkouts) == original
-    assert "--- a/runner/dl_checkpoints.sh\n+++ b/runner/dl_checkpoints.sh\n" in before.stdout
-    assert "--- a/ai/worker/docker.go\n+++ b/ai/worker/docker.go\n" in before.stdout
-    assert "\n+function prepare_neon_glow_fx_2_models() {\n" in before.stdout
+    assert f"\n{variable}=${{{variable}:-{image}}}\nPIPELINE=" in script
+    help_line = f"{variable}  {name} batch Docker image, prepared by --batch (default: {image})"
+    assert f'\n  echo "  {help_line}"\n' in script
     assert (
-        '\n+\t"neon-glow-fx-2": "registry.example.com:5000/team/neon-glow-fx-2",\n' in before.stdout
+        f'\n}}\n\nfunction {function}() {{\n  printf "\\nPreparing {name} models...\\n"\n' in script
     )
-    assert re.search(r"^@@ -\d+,\d+ \+\d+,\d+ @@$", before.stdout, re.MULTILINE)
-
-    assert_check_passes_once_applied(project, checkouts)
-
-
-def test_the_check_diff_is_the_edit_the_tool_makes(projects, checkouts, tmp_path):
-    """What --check prints, applied with git, gives what a run writes."""
-    project = projects("neon-glow-fx-2")
-    diff = tmp_path / "check.diff"
-    diff.write_text(
-        integrate(project, "--ai-runner", str(checkouts["ai-runner"]), "--check").stdout
-    )
-    assert git_apply(diff, checkouts["ai-runner"]).returncode == 0
-    by_git = contents(checkouts)[DL_CHECKPOINTS]
-    shutil.copy2(FIXTURES / "dl_checkpoints.sh", checkouts["ai-runner"] / DL_CHECKPOINTS)
-    assert integrate(project, "--ai-runner", str(checkouts["ai-runner"])).returncode == 0
-    assert contents(checkouts)[DL_CHECKPOINTS] == by_git
+    assert f'  run_pipeline_prepare "{name}" "${variable}"\n}}\n' in script
+    assert download_batch_models(script).endswith(f"--cache-dir models\n  {function}\n}}")
+    # None of the live pieces: a batch pipeline is not a PIPELINE value of --live or --tensorrt.
+    assert f'"{name}")' not in script and f"scope, {name}, all" not in script
+    assert f"- '{name}'" not in script
+    assert f"{LAST_ENTRY['batch']}{map_entry(name, 'batch')}}}\n" in go
+    assert map_block(go, "livePipelineToImage") == map_block(original_go, "livePipelineToImage")
 
 
 # --- what upstream's checks say about the result ----------------------------------------------
@@ -262,14 +256,13 @@ def test_the_check_diff_is_the_edit_the_tool_makes(projects, checkouts, tmp_path
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", NAMES)
 def test_patched_files_pass_bash_shellcheck_and_gofmt(projects, checkouts, gofmt, name, kind):
-    assert integrate(projects(name, kind), *both(checkouts)).returncode == 0
+    apply_both(projects(name, kind), checkouts)
     script = checkouts["ai-runner"] / DL_CHECKPOINTS
     go = checkouts["go-livepeer"] / DOCKER_GO
 
     syntax = run("bash", "-n", str(script), cwd=script.parent)
     assert syntax.returncode == 0, syntax.stderr
-    lint = run(str(SHELLCHECK), str(script), cwd=script.parent)
-    assert lint.returncode == 0, lint.stdout  # the fixture itself is shellcheck-clean
+    assert shellcheck_findings(script) == shellcheck_findings(FIXTURES / "dl_checkpoints.sh")
     formatting = run(gofmt, "-l", str(go), cwd=go.parent)
     assert formatting.returncode == 0, formatting.stderr
     assert formatting.stdout == "", run(gofmt, "-d", str(go), cwd=go.parent).stdout
@@ -281,11 +274,86 @@ def test_the_fixtures_themselves_pass_the_same_checks(gofmt):
     assert run(gofmt, "-l", "docker.go", cwd=FIXTURES).stdout == ""
 
 
+# --- git apply --3way, where upstream has moved -------------------------------------------------
+
+
+def commit_upstream_change(checkouts: dict[str, Path], edit: Callable[[str], str]) -> None:
+    """A later go-livepeer: docker.go edited and committed over the fixture, which stays in the
+    repository's history as the base of a three-way merge."""
+    go = checkouts["go-livepeer"] / DOCKER_GO
+    go.write_text(edit(go.read_text()))
+    assert git(checkouts["go-livepeer"], "commit", "-qam", "upstream moved").returncode == 0
+
+
+def docker_go_diff_based_on_the_fixture(project: Path, base: Path, folder: Path) -> Path:
+    """The shipped docker.go diff names upstream's blob as its base; here the base is the
+    fixture's, so this copy names the fixture's blob (committed at HEAD~1) instead."""
+    text = diff_of(project, "go-livepeer").read_text()
+    assert text.count(f"\nindex {UPSTREAM_BLOBS[DOCKER_GO]}..") == 1
+    fixture_blob = git(base, "rev-parse", f"HEAD~1:{DOCKER_GO}").stdout.strip()
+    patch = folder / "docker.go.diff"
+    patch.write_text(text.replace(UPSTREAM_BLOBS[DOCKER_GO], fixture_blob))
+    return patch
+
+
+def three_way(project: Path, checkouts: dict[str, Path], folder: Path):
+    patch = docker_go_diff_based_on_the_fixture(project, checkouts["go-livepeer"], folder)
+    return git(checkouts["go-livepeer"], "apply", "--3way", str(patch))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", NAMES)
+def test_3way_merges_into_a_docker_go_where_upstream_moved(
+    projects, checkouts, gofmt, tmp_path, name, kind
+):
+    opening = MAP_OPENING[kind]
+    above = 'var aiRunnerRegistry = "livepeer"\n\n'
+    inside = '\t// added upstream\n\t"added-upstream": "org/added-upstream",\n\n'
+    commit_upstream_change(checkouts, lambda go: go.replace(opening, above + opening + inside))
+
+    merged = three_way(projects(name, kind), checkouts, tmp_path)
+
+    assert merged.returncode == 0, merged.stderr
+    assert f"Applied patch to '{DOCKER_GO}' cleanly." in merged.stderr  # merged, not patched
+    go = text_of(checkouts, "go-livepeer")
+    assert f"{above}{opening}{inside}" in go  # upstream's changes kept
+    assert go.count(f'"{name}": ') == 1
+    assert f"{LAST_ENTRY[kind]}{map_entry(name, kind)}}}\n" in go
+    assert run(gofmt, "-l", DOCKER_GO, cwd=checkouts["go-livepeer"]).stdout == ""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_3way_leaves_a_conflict_where_upstream_added_an_entry_at_the_same_place(
+    projects, checkouts, tmp_path, kind
+):
+    """What integration/README.md shows: upstream's side as `ours`, the patch's as `theirs`."""
+    added = '\t"added-upstream": "org/added-upstream",\n'
+    commit_upstream_change(
+        checkouts, lambda go: go.replace(LAST_ENTRY[kind], LAST_ENTRY[kind] + added)
+    )
+    project = projects("neon-glow-fx-2", kind)
+    assert git_apply(project, checkouts, "go-livepeer", "--check").returncode == 1
+
+    merged = three_way(project, checkouts, tmp_path)
+
+    assert merged.returncode == 1
+    assert f"Applied patch to '{DOCKER_GO}' with conflicts." in merged.stderr
+    unmerged = git(checkouts["go-livepeer"], "diff", "--name-only", "--diff-filter=U")
+    assert unmerged.stdout == f"{DOCKER_GO}\n"
+    both_sides = (
+        f"<<<<<<< ours\n{added}=======\n{map_entry('neon-glow-fx-2', kind)}>>>>>>> theirs\n"
+    )
+    assert both_sides in text_of(checkouts, "go-livepeer")
+
+
+# --- the patched script at work ------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_the_patched_script_prepares_the_pipeline(projects, checkouts, name):
     """Runs the patched fixture (its docker is a stand-in that prints): the new branch calls the
     new function, which runs the image with the models folder; --tensorrt and `all` include it."""
-    assert integrate(projects(name), "--ai-runner", str(checkouts["ai-runner"])).returncode == 0
+    assert git_apply(projects(name), checkouts, "ai-runner").returncode == 0
     runner = checkouts["ai-runner"] / "runner"
 
     def script(pipeline: str, mode: str) -> subprocess.CompletedProcess:
@@ -310,152 +378,59 @@ def test_the_patched_script_prepares_the_pipeline(projects, checkouts, name):
     assert variable_of(name) in help_text and f"- '{name}'" in help_text
 
 
-# --- the reviewed diffs in integration/ ---------------------------------------------------------
-
-
-@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", NAMES)
-def test_the_shipped_diffs_apply_cleanly_and_equal_the_tools_edit(
-    projects, checkouts, tmp_path, name, kind
-):
-    project = projects(name, kind)
-    for checkout, diff in (
-        ("ai-runner", "dl_checkpoints.sh.diff"),
-        ("go-livepeer", "docker.go.diff"),
-    ):
-        patch = project / "integration" / diff
-        check = git_apply(patch, checkouts[checkout], "--check")  # unlike patch, never fuzzy
-        assert check.returncode == 0, check.stderr
-        assert git_apply(patch, checkouts[checkout]).returncode == 0
+def test_the_patched_script_prepares_the_batch_pipeline_with_batch(projects, checkouts, name):
+    """Runs the patched fixture (its docker and hf print instead of running): `--batch` prepares
+    the pipeline after upstream's batch downloads; `--live` does not know it."""
+    assert git_apply(projects(name, "batch"), checkouts, "ai-runner").returncode == 0
+    runner = checkouts["ai-runner"] / "runner"
+    image = image_of(name)
 
-    by_tool = lay_out_checkouts(tmp_path / "by-tool")
-    assert integrate(project, *both(by_tool)).returncode == 0
-    assert contents(by_tool) == contents(checkouts)
-
-
-# --- refusals ----------------------------------------------------------------------------------
-
-# (file, regular expression, replacement, what the message must name): each edit hides one
-# structure the tool looks for, as an upstream change could.
-MISSING_ANCHORS = [
-    (DOCKER_GO, r"var livePipelineToImage =", "var livePipelines =", "livePipelineToImage"),
-    (DL_CHECKPOINTS, r"(?m)^AI_RUNNER_(\w+)_IMAGE=", r"RUNNER_\1_IMAGE=", "image variables"),
-    (DL_CHECKPOINTS, r"- 'all': all pipelines", "- every pipeline", "- 'all'"),
-    (
-        DL_CHECKPOINTS,
-        r"function download_live_models\(\)",
-        "function live()",
-        "download_live_models",
-    ),
-    (DL_CHECKPOINTS, r'case "\$PIPELINE" in', 'case "$MODE" in', 'case "$PIPELINE" in'),
-    (DL_CHECKPOINTS, r'"all"\)\n    prepare_stream', '"every")\n    prepare_stream', '`"all")`'),
-    (DL_CHECKPOINTS, r'printf "Valid values: ', 'printf "Pipelines: ', "`Valid values:`"),
-    (
-        DL_CHECKPOINTS,
-        r"function run_pipeline_prepare\(\)",
-        "function prepare()",
-        "run_pipeline_prepare",
-    ),
-]
-
-# Each edit hides one structure a batch project's tool looks for, as an upstream change could.
-BATCH_MISSING_ANCHORS = [
-    (DOCKER_GO, r"var pipelineToImage =", "var batchImages =", "pipelineToImage"),
-    (DL_CHECKPOINTS, r"(?m)^AI_RUNNER_(\w+)_IMAGE=", r"RUNNER_\1_IMAGE=", "image variables"),
-    (DL_CHECKPOINTS, r'echo "  AI_RUNNER_', 'echo "  RUNNER_', "AI_RUNNER_..._IMAGE"),
-    (DL_CHECKPOINTS, r"function display_help\(\)", "function usage()", "display_help"),
-    (
-        DL_CHECKPOINTS,
-        r"function run_pipeline_prepare\(\)",
-        "function prepare()",
-        "run_pipeline_prepare",
-    ),
-    (
-        DL_CHECKPOINTS,
-        r"(?m)^function prepare_(\w+)_models\(\)",
-        r"function setup_\1()",
-        "prepare_<pipeline>_models",
-    ),
-    (
-        DL_CHECKPOINTS,
-        r"function download_batch_models\(\)",
-        "function batch_models()",
-        "download_batch_models",
-    ),
-]
-
-
-def anchors_by_kind() -> list[tuple[str, ...]]:
-    return [("live", *anchor) for anchor in MISSING_ANCHORS] + [
-        ("batch", *anchor) for anchor in BATCH_MISSING_ANCHORS
-    ]
-
-
-@pytest.mark.parametrize(
-    ("kind", "relative", "pattern", "replacement", "named"),
-    anchors_by_kind(),
-    ids=[f"{anchor[0]}-{anchor[4]}" for anchor in anchors_by_kind()],
-)
-@pytest.mark.parametrize("check", [False, True], ids=["apply", "check"])
-def test_a_missing_anchor_is_refused_and_neither_file_is_written(
-    projects, checkouts, kind, relative, pattern, replacement, named, check
-):
-    path = checkouts["go-livepeer" if relative == DOCKER_GO else "ai-runner"] / relative
-    text, replaced = re.subn(pattern, replacement, path.read_text())
-    assert replaced, pattern
-    path.write_text(text)
-    before = contents(checkouts)
-
-    check_option = ["--check"] if check else []
-    done = integrate(projects("neon-glow-fx-2", kind), *both(checkouts), *check_option)
-
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert f"{path}: cannot find " in done.stderr and named in done.stderr, done.stderr
-    assert f"integration/{path.name}.diff" in done.stderr  # where to see the edit to make by hand
-    assert "nothing was written" in done.stderr
-    assert done.stdout == ""
-    assert contents(checkouts) == before
-
-
-def test_another_image_for_the_name_is_refused(projects, checkouts):
-    go = checkouts["go-livepeer"] / DOCKER_GO
-    go.write_text(
-        go.read_text().replace('\t"scope"', '\t"neon-glow-fx-2": "other/image",\n\t"scope"')
+    batch = run("./dl_checkpoints.sh", "--batch", cwd=runner)
+    assert batch.returncode == 0, batch.stderr
+    upstream_download = batch.stdout.index("+ hf download facebook/sam2-hiera-large")
+    prepare = batch.stdout.index(
+        f"+ docker run --rm -v ./models:/models -e PREPARE_MODELS=1 {image}\n"
     )
-    before = contents(checkouts)
-    done = integrate(projects("neon-glow-fx-2"), *both(checkouts))
-    assert done.returncode == 2
-    assert 'already maps "neon-glow-fx-2" to "other/image"' in done.stderr
-    assert contents(checkouts) == before
-
-
-def test_a_branch_that_would_catch_the_name_first_is_refused(projects, checkouts):
-    script = checkouts["ai-runner"] / DL_CHECKPOINTS
-    glob = '  neon-*)\n    prepare_scope_models\n    ;;\n  "streamdiffusion")'
-    script.write_text(script.read_text().replace('  "streamdiffusion")', glob, 1))
-    before = contents(checkouts)
-    done = integrate(projects("neon-glow-fx-2"), *both(checkouts))
-    assert done.returncode == 2
-    assert "`neon-*)` branch" in done.stderr and "download_live_models" in done.stderr
-    assert contents(checkouts) == before
-
-
-def test_a_path_that_is_not_a_checkout_is_refused(projects, checkouts, tmp_path):
-    before = contents(checkouts)
-    done = integrate(
-        projects("neon-glow-fx-2"),
-        "--ai-runner",
-        str(tmp_path),
-        "--go-livepeer",
-        str(checkouts["go-livepeer"]),
-    )
-    assert done.returncode == 2
-    assert f"{tmp_path / DL_CHECKPOINTS} not found" in done.stderr
-    assert "--ai-runner takes the root of your ai-runner checkout" in done.stderr
-    assert contents(checkouts) == before
+    assert upstream_download < prepare
+    live = run("./dl_checkpoints.sh", "--live", cwd=runner, env={**os.environ, "PIPELINE": name})
+    assert live.returncode == 1 and "Invalid PIPELINE value" in live.stdout
+    assert image not in run("./dl_checkpoints.sh", "--live", cwd=runner).stdout  # PIPELINE=all
+    assert variable_of(name) in run("./dl_checkpoints.sh", "--help", cwd=runner).stdout
 
 
 # --- the rendered files ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_integration_files_apply_with_git_and_name_no_tool(projects, kind):
+    integration = projects("neon-glow-fx-2", kind) / "integration"
+    for path in integration.iterdir():
+        assert not re.search(r"\bintegrate\b", path.read_text()), path.name
+    for path in (integration / "README.md", *integration.glob("*.diff")):
+        text = path.read_text()
+        for option in ("--check", "--reverse --check", "--3way"):
+            assert f" apply {option} " in text, (path.name, option)
+    for repository, relative in PATCHED.items():
+        header = f"diff --git a/{relative} b/{relative}\nindex {UPSTREAM_BLOBS[relative]}.."
+        assert header in diff_of(integration.parent, repository).read_text()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_project_carries_no_integration_in_its_package_or_image(projects, kind):
+    project = projects("neon-glow-fx-2", kind)
+    files = [path for path in (project / "src").rglob("*") if path.is_file()]
+    assert files and not any("integrate" in path.parts for path in files)
+    assert [path for path in files if re.search(r"\bintegrate\b", path.read_text())] == []
+
+    copies = [
+        line.split()[1:-1]
+        for line in (project / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ")
+    ]
+    sources = {source for sources in copies for source in sources if not source.startswith("--")}
+    assert sources - {"pyproject.toml", "uv.lock", ".python-version"} == {"README.md", "src/"}
+    assert "integration" in (project / ".dockerignore").read_text().splitlines()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -490,179 +465,6 @@ def test_json_files_name_the_pipeline_and_its_image(projects, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_the_tool_uses_the_specs_name_and_is_a_console_script(projects, name):
-    project = projects(name)
-    package = package_of(project)
-    main = ast.parse((project / "src" / package / "main.py").read_text())
-    spec_names = [
-        keyword.value.value
-        for node in ast.walk(main)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "PipelineSpec"
-        for keyword in node.keywords
-        if keyword.arg == "name"
-    ]
-    constants = {}
-    exec((project / "src" / package / "integrate" / "project.py").read_text(), constants)
-    assert spec_names == [name] == [constants["PIPELINE_NAME"]]
-    assert constants["DOCKER_IMAGE"] == image_of(name)
-
-    scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts[f"{name}-integrate"] == f"{package}.integrate.cli:main"
-    usage = integrate(project, "--help")
-    assert usage.returncode == 0 and usage.stdout.startswith(f"usage: {name}-integrate")
-
-
-# --- batch projects ----------------------------------------------------------------------------
-
-
-def map_block(go: str, name: str) -> str:
-    """The map literal `var <name> = map[string]string{ ... }` of a docker.go text."""
-    found = re.search(rf"(?ms)^var {name} = map\[string\]string\{{$.*?^\}}$", go)
-    assert found, name
-    return found[0]
-
-
-def download_batch_models(script: str) -> str:
-    found = re.search(r"(?ms)^function download_batch_models\(\) \{$.*?^\}$", script)
-    assert found
-    return found[0]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_a_batch_project_adds_its_pieces_once_and_a_second_run_changes_nothing(
-    projects, checkouts, name
-):
-    project = projects(name, "batch")
-    original = contents(checkouts)
-
-    first, patched = apply_once(project, checkouts)
-    script, go = patched[DL_CHECKPOINTS].decode(), patched[DOCKER_GO].decode()
-    variable, function, image = variable_of(name), function_of(name), image_of(name)
-
-    assert f"\n{variable}=${{{variable}:-{image}}}\nPIPELINE=" in script
-    help_line = f"{variable}  {name} batch Docker image, prepared by --batch (default: {image})"
-    assert f'\n  echo "  {help_line}"\n' in script
-    assert (
-        f'\n}}\n\nfunction {function}() {{\n  printf "\\nPreparing {name} models...\\n"\n' in script
-    )
-    assert f'  run_pipeline_prepare "{name}" "${variable}"\n}}\n' in script
-    assert download_batch_models(script).endswith(f"--cache-dir models\n  {function}\n}}")
-    # None of the live pieces: a batch pipeline is not a PIPELINE value of --live or --tensorrt.
-    assert f'"{name}")' not in script and f"scope, {name}, all" not in script
-    assert f"- '{name}'" not in script
-
-    comment = f"\t// {name} is a custom batch pipeline, built from its own repository\n"
-    llm = '\t"llm":                "livepeer/ai-runner:llm",\n'
-    assert f'{llm}{comment}\t"{name}": "{image}",\n}}\n' in go
-    original_go = original[DOCKER_GO].decode()
-    assert map_block(go, "livePipelineToImage") == map_block(original_go, "livePipelineToImage")
-    added = [line for line in first.stdout.splitlines() if line.startswith("  ")]
-    assert len(added) == 5, first.stdout  # four pieces in the script, one in docker.go
-    assert os.access(checkouts["ai-runner"] / DL_CHECKPOINTS, os.X_OK)
-
-    assert_a_second_run_changes_nothing(project, checkouts, patched)
-
-
-def test_a_live_project_leaves_the_batch_map_alone(projects, checkouts):
-    original = contents(checkouts)[DOCKER_GO].decode()
-    assert integrate(projects("neon-glow-fx-2"), *both(checkouts)).returncode == 0
-    patched = contents(checkouts)[DOCKER_GO].decode()
-    assert map_block(patched, "pipelineToImage") == map_block(original, "pipelineToImage")
-    script = contents(checkouts)[DL_CHECKPOINTS].decode()
-    assert "prepare_neon_glow_fx_2_models" not in download_batch_models(script)
-
-
-def test_a_live_project_needs_none_of_the_batch_anchors(projects, checkouts):
-    script = checkouts["ai-runner"] / DL_CHECKPOINTS
-    script.write_text(script.read_text().replace("download_batch_models", "gone_batch_models"))
-    go = checkouts["go-livepeer"] / DOCKER_GO
-    go.write_text(go.read_text().replace("var pipelineToImage =", "var batchImages ="))
-
-    done = integrate(projects("neon-glow-fx-2"), *both(checkouts))
-
-    assert done.returncode == 0, done.stderr
-    assert '"neon-glow-fx-2": "registry.example.com' in go.read_text()
-
-
-def test_a_batch_project_needs_none_of_the_live_anchors(projects, checkouts):
-    """Without download_live_models, build_tensorrt_models, the PIPELINE options of the help
-    and livePipelineToImage, a batch project's tool still finds all it edits."""
-    script = checkouts["ai-runner"] / DL_CHECKPOINTS
-    text = script.read_text()
-    for live_only in ("download_live_models", "build_tensorrt_models"):
-        text = text.replace(f"function {live_only}()", f"function gone_{live_only}()")
-    script.write_text(text.replace("- 'all': all pipelines", "- every pipeline"))
-    go = checkouts["go-livepeer"] / DOCKER_GO
-    go.write_text(go.read_text().replace("var livePipelineToImage =", "var liveImages ="))
-
-    done = integrate(projects("neon-glow-fx-2", "batch"), *both(checkouts))
-
-    assert done.returncode == 0, done.stderr
-    assert "prepare_neon_glow_fx_2_models" in download_batch_models(script.read_text())
-
-
-def test_a_batch_check_prints_the_diff_and_exits_1_then_0_and_never_writes(projects, checkouts):
-    project = projects("neon-glow-fx-2", "batch")
-    original = contents(checkouts)
-
-    before = integrate(project, *both(checkouts), "--check")
-    assert before.returncode == 1, before.stderr
-    assert contents(checkouts) == original
-    assert "\n+function prepare_neon_glow_fx_2_models() {\n" in before.stdout
-    assert "\n+  prepare_neon_glow_fx_2_models\n }\n" in before.stdout
-    assert "\n+\t// neon-glow-fx-2 is a custom batch pipeline" in before.stdout
-
-    assert_check_passes_once_applied(project, checkouts)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_the_patched_script_prepares_the_batch_pipeline_with_batch(projects, checkouts, name):
-    """Runs the patched fixture (its docker and hf print instead of running): `--batch` prepares
-    the pipeline after upstream's batch downloads; `--live` does not know it."""
-    project = projects(name, "batch")
-    assert integrate(project, "--ai-runner", str(checkouts["ai-runner"])).returncode == 0
-    runner = checkouts["ai-runner"] / "runner"
-    image = image_of(name)
-
-    batch = run("./dl_checkpoints.sh", "--batch", cwd=runner)
-    assert batch.returncode == 0, batch.stderr
-    upstream_download = batch.stdout.index("+ hf download facebook/sam2-hiera-large")
-    prepare = batch.stdout.index(
-        f"+ docker run --rm -v ./models:/models -e PREPARE_MODELS=1 {image}\n"
-    )
-    assert upstream_download < prepare
-    live = run("./dl_checkpoints.sh", "--live", cwd=runner, env={**os.environ, "PIPELINE": name})
-    assert live.returncode == 1 and "Invalid PIPELINE value" in live.stdout
-    assert image not in run("./dl_checkpoints.sh", "--live", cwd=runner).stdout  # PIPELINE=all
-    assert variable_of(name) in run("./dl_checkpoints.sh", "--help", cwd=runner).stdout
-
-
-def test_another_image_for_the_batch_name_is_refused(projects, checkouts):
-    go = checkouts["go-livepeer"] / DOCKER_GO
-    go.write_text(
-        go.read_text().replace('\t"llm": ', '\t"neon-glow-fx-2": "other/image",\n\t"llm": ')
-    )
-    before = contents(checkouts)
-    done = integrate(projects("neon-glow-fx-2", "batch"), *both(checkouts))
-    assert done.returncode == 2
-    assert 'pipelineToImage already maps "neon-glow-fx-2" to "other/image"' in done.stderr
-    assert contents(checkouts) == before
-
-
-def test_an_unknown_kind_in_project_py_is_refused(projects, checkouts, tmp_path):
-    project = shutil.copytree(projects("neon-glow-fx-2", "batch"), tmp_path / "edited")
-    constants = project / "src" / "neon_glow_fx_2" / "integrate" / "project.py"
-    constants.write_text(constants.read_text().replace('"batch"', '"stream"'))
-    before = contents(checkouts)
-    done = integrate(project, *both(checkouts))
-    assert done.returncode == 2
-    assert (
-        "PIPELINE_KIND 'stream' in integrate/project.py must be one of live, batch" in done.stderr
-    )
-    assert contents(checkouts) == before
-
-
-@pytest.mark.parametrize("name", NAMES)
 def test_a_batch_project_gets_a_batch_override_and_no_aimodels_json(projects, name):
     integration = projects(name, "batch") / "integration"
     overrides = json.loads((integration / "image-overrides.json").read_text())
@@ -676,27 +478,3 @@ def test_a_batch_project_gets_a_batch_override_and_no_aimodels_json(projects, na
     ]
     readme = (integration / "README.md").read_text()
     assert "Pipeline is not valid capability" in readme and "PipelineToCapability" in readme
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_the_batch_tool_uses_the_pipelines_name_and_is_a_console_script(projects, name):
-    project = projects(name, "batch")
-    package = package_of(project)
-    pipeline = ast.parse((project / "src" / package / "pipeline" / "pipeline.py").read_text())
-    class_names = [
-        node.value.value
-        for node in ast.walk(pipeline)
-        if isinstance(node, ast.Assign)
-        and [getattr(target, "id", "") for target in node.targets] == ["name"]
-    ]
-    constants = {}
-    exec((project / "src" / package / "integrate" / "project.py").read_text(), constants)
-    assert class_names == [name] == [constants["PIPELINE_NAME"]]
-    assert constants["PIPELINE_KIND"] == "batch"
-    assert constants["DOCKER_IMAGE"] == image_of(name)
-
-    scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts[f"{name}-integrate"] == f"{package}.integrate.cli:main"
-    usage = integrate(project, "--help")
-    assert usage.returncode == 0 and usage.stdout.startswith(f"usage: {name}-integrate")
-    assert f"{name} batch pipeline" in usage.stdout
