@@ -21,6 +21,11 @@ fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "Installing the test environment into $venv (a few minutes the first time) ..."
     "$venv/bin/python" -m pip install --quiet --upgrade pip
+    # Optional: TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu installs the CPU build of
+    # the pinned torch first (PyPI's Linux x86_64 wheel is the CUDA build, several GB).
+    if [ -n "${TORCH_INDEX_URL:-}" ]; then
+        "$venv/bin/python" -m pip install --quiet --index-url "$TORCH_INDEX_URL" "torch==2.13.0"
+    fi
     "$venv/bin/python" -m pip install --quiet -r "$repo_root/dev/requirements.txt"
     # editable: changes to the double apply without reinstalling
     "$venv/bin/python" -m pip install --quiet --no-build-isolation -e "$repo_root/tests/ai_runner_double"
