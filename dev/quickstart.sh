@@ -52,6 +52,6 @@ fi
 echo "==> Preparing the model into $MODEL_DIR"
 "${run[@]}" my-pipeline --prepare-models
 echo "==> Streaming 300 frames through the pipeline"
-"${run[@]}" python -m my_pipeline.bench --frames 300
+"${run[@]}" python -m my_pipeline.runtime.bench --frames 300
 echo
 echo "Done. The project is in $destination; its README.md says what to do next."

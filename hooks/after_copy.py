@@ -77,7 +77,7 @@ BENCH_LOAD = {"live": ["--frames", "300"], "batch": ["--requests", "64"]}
 def smoke_commands(
     pipeline_name: str, package_name: str, kind: str, *, gpu: bool
 ) -> list[list[str]]:
-    bench = ["uv", "run", "python", "-m", f"{package_name}.bench", *BENCH_LOAD[kind]]
+    bench = ["uv", "run", "python", "-m", f"{package_name}.runtime.bench", *BENCH_LOAD[kind]]
     return [
         ["uv", "sync"],
         ["uv", "run", pipeline_name, "--prepare-models"],

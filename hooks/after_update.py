@@ -10,7 +10,8 @@ from pathlib import Path
 
 from steps import Outcome, lock, report
 
-CONFLICT_MARKER = "<<<<<<< "
+# What copier writes with `--conflict inline` (a bare "<<<<<<< " could be documentation).
+CONFLICT_MARKER = "<<<<<<< before updating"
 
 
 def unresolved(project: Path) -> list[str]:

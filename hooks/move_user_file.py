@@ -1,9 +1,9 @@
 """Moves a file you own to where a newer template release expects it.
 
 A release that moves a user-owned file declares a versioned migration that runs this script
-before the update (`_stage == 'before'`), and lists both paths in `_skip_if_exists`, so that
-copier's merge neither deletes the old path nor recreates the new one: your file, with your
-edits, simply changes place (with `git mv`, so its history follows it).
+before the update (`_stage == 'before'`), and excludes both paths from updates (copier.yml's
+`_exclude`), so that copier's merge neither deletes the old path nor recreates the new one: your
+file, with your edits, simply changes place (with `git mv`, so its history follows it).
 
     move_user_file.py OLD NEW     (paths relative to the project)
 

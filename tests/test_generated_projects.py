@@ -5,13 +5,11 @@ diffusers, transformers and the double) into this interpreter and tested in a su
 user would run `pytest` in it. The same tests pass on the real ai-runner v0.14.1 (see docs/).
 """
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from .projects import assert_own_tests_pass, installed, run_in
 from .rendering import DOUBLE, render
 
 CELLS = {
@@ -37,68 +35,36 @@ BENCH = {
 }
 
 
-def pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--quiet", *args], check=True, timeout=600)
-
-
 @pytest.fixture(scope="module", params=CELLS, ids=str)
-def installed(request, template, tmp_path_factory):
+def installed_project(request, template, tmp_path_factory):
     project = render(
         template, tmp_path_factory.mktemp(request.param) / "project", **CELLS[request.param]
     )
-    pip("install", "--no-deps", "--no-build-isolation", "--editable", str(project))
-    name = (project / "pyproject.toml").read_text().split('name = "', 1)[1].split('"', 1)[0]
-    yield project
-    pip("uninstall", "--yes", name)
+    with installed(project):
+        yield project
 
 
-def project_env(project: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "MODEL_DIR"}
-    return env | {"MODEL_DIR": str(project / "models"), "PYTHONDONTWRITEBYTECODE": "1"}
-
-
-def test_generated_tests_pass_on_the_double(installed):
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=installed,
-        env=project_env(installed),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    assert done.returncode == 0, f"{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
-    assert " passed" in summary and "skipped" not in summary, summary
+def test_generated_tests_pass_on_the_double(installed_project):
+    assert_own_tests_pass(installed_project)
 
 
 # Offline, a Hub project's weights come from the cache its own tests lay out.
 SEED_HUB_CACHE = (
     "from tests.hub_cache import seed_hub_cache\n"
-    "from {package}.pipeline.weights import models_dir\n"
+    "from {package}.runtime.model_dir import models_dir\n"
     "seed_hub_cache(models_dir())\n"
 )
 
 
-def test_benchmark_runs_and_says_it_ran_on_the_double(installed):
+def test_benchmark_runs_and_says_it_ran_on_the_double(installed_project):
+    installed = installed_project
     package = next((installed / "src").iterdir()).name
     if (installed / "tests" / "hub_cache.py").exists():
-        subprocess.run(
-            [sys.executable, "-c", SEED_HUB_CACHE.format(package=package)],
-            cwd=installed,
-            env=project_env(installed),
-            check=True,
-            timeout=300,
-        )
+        seeded = run_in(installed, sys.executable, "-c", SEED_HUB_CACHE.format(package=package))
+        assert seeded.returncode == 0, seeded.stderr
     kind = "batch" if (installed / "src" / package / "pipeline" / "api.py").exists() else "live"
     arguments, expected_line = BENCH[kind]
-    done = subprocess.run(
-        [sys.executable, "-m", f"{package}.bench", *arguments],
-        cwd=installed,
-        env=project_env(installed),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_in(installed, sys.executable, "-m", f"{package}.runtime.bench", *arguments)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "OFFLINE DOUBLE" in done.stdout
     assert expected_line in done.stdout

@@ -1,11 +1,17 @@
-"""`copier update` from an older template release: your files stay yours, the template's files,
-the ai-runner pin and the base image move, and the lock is refreshed after the merge.
+"""`copier update`: the user's files stay untouched, the template's files, the ai-runner pin and
+the base image move, and the lock is refreshed after the merge.
 
-The template has one release so far, so the tests cut their own in a scratch repository: v0.1.0
-is this tree; v0.2.0 adds a newer ai-runner row, as every upstream release will, and moves a file
-the user owns (README.md to docs/README.md) with the versioned migration such a move needs.
+Releases are cut in a scratch repository (tests never depend on this repository's tags):
+- v0.1.0, the template's first release, from this repository's history (its commit "Release
+  v0.1.0"): the layout before pipeline/ and runtime/ split;
+- v0.2.0, this tree;
+- v0.3.0, v0.2.0 with every template-owned file changed, a newer ai-runner row (as every
+  upstream release brings) and a user-owned file moved (README.md to docs/README.md) with the
+  versioned migration such a move needs.
 """
 
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,9 +20,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .rendering import DOUBLE, shell_environment, snapshot_template
+from .ownership import files_by_owner, is_user_owned
+from .projects import assert_own_tests_pass, installed, run_in
+from .rendering import DOUBLE, REPO, shell_environment, snapshot_template
 
 VENV_BIN = Path(sys.executable).parent
+FIRST_RELEASE_SUBJECT = "Release v0.1.0"
 NEWER_AI_RUNNER = "v0.15.0"
 NEWER_ROW = {
     "live_base_image": f"livepeer/ai-runner:live-base-{NEWER_AI_RUNNER}",
@@ -31,6 +40,9 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Update Test",
     "GIT_COMMITTER_EMAIL": "update@example.com",
 }
+REPLACED_MODEL = REPO / "tests" / "fixtures" / "replaced_model"
+MOVED_README = "docs/README.md"
+RELEASE_MARK = "Changed in release v0.3.0."
 
 
 def run(*command: str, cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
@@ -48,31 +60,98 @@ def copier(cwd: Path, *args: str, **env_extra: str) -> subprocess.CompletedProce
     return run(sys.executable, "-m", "copier", *args, cwd=cwd, **env_extra)
 
 
+# --- the releases -------------------------------------------------------------------------------
+
+
+def first_release_commit() -> str:
+    found = subprocess.run(
+        ["git", "log", "--format=%H", "--fixed-strings", f"--grep={FIRST_RELEASE_SUBJECT}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    commits = found.stdout.split()
+    if found.returncode != 0 or not commits:
+        pytest.fail(
+            f"No commit '{FIRST_RELEASE_SUBJECT}' in {REPO}'s history: these tests need a full "
+            f"clone (not shallow) to cut the first release. git said: {found.stderr.strip()}"
+        )
+    return commits[-1]
+
+
+def replace_tree(repository: Path, source: Path) -> None:
+    for path in repository.iterdir():
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for path in source.iterdir():
+        shutil.move(str(path), repository / path.name)
+
+
+def release(repository: Path, version: str) -> None:
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", f"Release {version}")
+    git(repository, "tag", version)
+
+
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory) -> Path:
-    repository = snapshot_template(tmp_path_factory.mktemp("releases") / "template")
+    scratch = tmp_path_factory.mktemp("releases")
+    repository = scratch / "template"
+    repository.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", first_release_commit()],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(repository)], input=archive.stdout, check=True)
     git(repository, "init", "--quiet")
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", "Release v0.1.0")
-    git(repository, "tag", "v0.1.0")
+    release(repository, "v0.1.0")
+    replace_tree(repository, snapshot_template(scratch / "this-tree"))
+    release(repository, "v0.2.0")
+    add_an_ai_runner_release(repository)
+    change_every_template_owned_file(repository)
+    move_the_readme(repository)
+    release(repository, "v0.3.0")
+    return repository
+
+
+def add_an_ai_runner_release(repository: Path) -> None:
     table_path = repository / "data" / "ai_runner_releases.yml"
     table = yaml.safe_load(table_path.read_text())
     rows = table["ai_runner_releases"]["default"]
     table["ai_runner_releases"]["default"] = {NEWER_AI_RUNNER: NEWER_ROW, **rows}
     table_path.write_text(yaml.safe_dump(table, sort_keys=False))
-    move_the_readme(repository)
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", "Release v0.2.0: ai-runner v0.15.0, docs/README.md")
-    git(repository, "tag", "v0.2.0")
-    return repository
 
 
-MOVED_README = "docs/README.md"
+# Template files a user owns once generated (the paths copier.yml excludes on update), and
+# copier's answers file.
+USER_OWNED_IN_TEMPLATE = re.compile(
+    r"^([^/]*README\.md[^/]*|src/\{\{package_name\}\}/pipeline/.*|tests/.*|.*answers_file.*)$"
+)
+
+
+def change_every_template_owned_file(repository: Path) -> None:
+    """A release that touches every file the template owns, in a way each format allows."""
+    template = repository / "template"
+    for path in sorted(template.rglob("*")):
+        relative = path.relative_to(template).as_posix()
+        if not path.is_file() or USER_OWNED_IN_TEMPLATE.match(relative):
+            continue
+        text = path.read_text()
+        rendered_name = re.sub(r"\{%.*?%\}", "", path.name).removesuffix(".jinja")
+        if rendered_name.endswith(".json"):
+            text += "\n"  # JSON has no comments: a blank line is this release's change
+        elif rendered_name.endswith((".md", ".diff")):
+            text = f"{RELEASE_MARK}\n\n{text}"
+        else:
+            text += f"# {RELEASE_MARK}\n"
+        path.write_text(text)
 
 
 def move_the_readme(repository: Path) -> None:
     """What a release does to move a user-owned file: the template file moves, the template's
-    own references follow, both paths stay user-owned, and a migration moves the user's copy."""
+    own references follow, both paths stay the user's, and a migration moves the user's copy."""
     template = repository / "template"
     (template / "docs").mkdir()
     for readme in template.glob("*README.md*.jinja"):
@@ -86,40 +165,141 @@ def move_the_readme(repository: Path) -> None:
         (template / path).write_text(text.replace(old, new))
     config = repository / "copier.yml"
     text = config.read_text()
-    text = text.replace(
-        "_skip_if_exists:\n  - README.md\n",
-        f"_skip_if_exists:\n  - README.md\n  - {MOVED_README}\n",
-    )
+    excluded = "  - \"{% if _copier_operation == 'update' %}/README.md{% endif %}\"\n"
+    assert excluded in text
+    text = text.replace(excluded, excluded + excluded.replace("README.md", MOVED_README))
     text = text.replace(
         "_migrations:\n",
         "_migrations:\n"
-        "  - version: v0.2.0\n"
+        "  - version: v0.3.0\n"
         "    when: \"{{ _stage == 'before' }}\"\n"
         "    command:\n"
         '      - "{{ _copier_python }}"\n'
         '      - "{{ _copier_conf.src_path }}/hooks/move_user_file.py"\n'
         f"      - README.md\n      - {MOVED_README}\n",
     )
-    assert MOVED_README in text and "move_user_file.py" in text
+    assert "move_user_file.py" in text
     config.write_text(text)
 
 
-def generate(releases: Path, project: Path, release: str, *answers: str, **env: str) -> Path:
-    copier(project.parent, "copy", "--trust", "--defaults", "--vcs-ref", release, *answers,
+# --- projects -----------------------------------------------------------------------------------
+
+LOCAL_AI_RUNNER = ("-d", "ai_runner_source=path", "-d", f"ai_runner_path={DOUBLE}")
+
+
+def generate(releases: Path, project: Path, version: str, *answers: str, **env: str) -> Path:
+    copier(project.parent, "copy", "--trust", "--defaults", "--vcs-ref", version, *answers,
            str(releases), str(project), **env)  # fmt: skip
     return project
+
+
+def update(project: Path, version: str, *answers: str, **env: str) -> subprocess.CompletedProcess:
+    return copier(project, "update", "--trust", "--defaults", "--vcs-ref", version, *answers, **env)
 
 
 def unresolved(project: Path) -> list[Path]:
     markers = [
         path
         for path in project.rglob("*")
-        if path.is_file() and ".git" not in path.parts and "<<<<<<< " in path.read_text("latin-1")
+        if path.is_file()
+        and ".git" not in path.parts
+        and "<<<<<<< before updating" in path.read_text("latin-1")
     ]
     return markers + list(project.rglob("*.rej"))
 
 
-LOCAL_AI_RUNNER = ("-d", "ai_runner_source=path", "-d", f"ai_runner_path={DOUBLE}")
+def contents(project: Path, paths: list[Path]) -> dict[Path, bytes]:
+    return {path: (project / path).read_bytes() for path in paths}
+
+
+def changed_paths(project: Path) -> set[Path]:
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    return {Path(line[3:].split(" -> ")[-1]) for line in status.splitlines()}
+
+
+def replace_the_model(project: Path) -> None:
+    """What a user does on day one: another network, other params, no styles, their own tests
+    and README. They touch only files they own."""
+    package = project / "src" / "my_pipeline"
+    for path in [*(package / "pipeline").glob("*.py"), *(project / "tests").glob("*.py")]:
+        if path.name != "__init__.py":
+            path.unlink()
+    shutil.copytree(REPLACED_MODEL, project, dirs_exist_ok=True)
+
+
+def assert_prepare_and_bench_run(project: Path) -> None:
+    prepared = run_in(project, "my-pipeline", "--prepare-models", timeout=300)
+    assert prepared.returncode == 0, prepared.stderr
+    bench = run_in(project, "my-pipeline-bench", "--frames", "20", "--width", "384",
+                   "--height", "384", "--params", '{"glow": 1.0}', timeout=600)  # fmt: skip
+    assert bench.returncode == 0, bench.stderr[-3000:]
+    assert "20 frames in" in bench.stdout
+    assert "not timed alone" in bench.stdout  # the optional hook's default
+
+
+# --- from the first release ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["live", "batch"])
+def test_a_first_release_project_updates_and_passes_its_own_tests(releases, tmp_path, kind):
+    project = generate(releases, tmp_path / "my-pipeline", "v0.1.0", *LOCAL_AI_RUNNER,
+                       "-d", f"pipeline_kind={kind}")  # fmt: skip
+    updated = update(project, "v0.2.0")
+
+    assert unresolved(project) == []
+    assert f"moved src/my_pipeline/pipeline/pipeline.py to src/my_pipeline/pipeline/{kind}.py" in (
+        updated.stdout
+    )
+    package = project / "src" / "my_pipeline"
+    for gone in ("bench.py", "local_stream.py", "integrate", "pipeline/pipeline.py"):
+        assert not (package / gone).exists(), gone
+    assert (package / "runtime" / "model_dir.py").is_file()
+    assert "[ok] merge: no conflicts" in updated.stdout
+    with installed(project):
+        assert_own_tests_pass(project)
+
+
+# --- a replaced model across a release that changes every template file -------------------------
+
+
+def test_a_replaced_model_survives_a_release_that_changes_every_template_file(releases, tmp_path):
+    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
+    replace_the_model(project)
+    touched = [path for path in changed_paths(project) if not is_user_owned(project, path)]
+    assert touched == [], "replacing the model touched the template's files"
+    yours, _ = files_by_owner(project)
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Our own model")
+    mine = contents(project, yours)
+
+    ruff = str(VENV_BIN / "ruff")
+    run(ruff, "check", "--no-cache", ".", cwd=project)
+    run(ruff, "format", "--no-cache", "--check", ".", cwd=project)
+    with installed(project):
+        assert_own_tests_pass(project)
+        assert_prepare_and_bench_run(project)
+
+        updated = update(project, "v0.3.0")
+        assert unresolved(project) == []
+        assert "[ok] merge: no conflicts" in updated.stdout
+        moved = {Path("README.md"): Path(MOVED_README)}
+        assert {moved.get(path, path): text for path, text in mine.items()} == contents(
+            project, [moved.get(path, path) for path in mine]
+        )
+        _, template_files = files_by_owner(project)  # as this tree's copier.yml sees them
+        unchanged = [
+            path
+            for path in template_files
+            if path not in {Path(MOVED_README), *moved.values()}
+            and path.suffix != ".json"  # changed by a blank line only
+            and RELEASE_MARK not in (project / path).read_text()
+        ]
+        assert unchanged == [], "the release's change did not reach these template files"
+        assert not (project / "src" / "my_pipeline" / "pipeline" / "backbone.py").exists()
+        assert_own_tests_pass(project)
+
+
+# --- between releases of this layout ------------------------------------------------------------
 
 
 def edit_your_files(project: Path) -> dict[Path, str]:
@@ -142,11 +322,10 @@ def edit_your_files(project: Path) -> dict[Path, str]:
 
 
 def test_update_keeps_your_files_and_moves_the_release(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.1.0", *LOCAL_AI_RUNNER)
+    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
     edits = edit_your_files(project)
 
-    updated = copier(project, "update", "--trust", "--defaults", "--vcs-ref", "v0.2.0",
-                     "-d", f"ai_runner_version={NEWER_AI_RUNNER}")  # fmt: skip
+    updated = update(project, "v0.3.0", "-d", f"ai_runner_version={NEWER_AI_RUNNER}")
 
     assert unresolved(project) == []
     readme = project / "README.md"
@@ -166,15 +345,26 @@ def test_update_keeps_your_files_and_moves_the_release(releases, tmp_path):
     assert "[ok] lock: uv.lock written" in updated.stdout
     run(str(VENV_BIN / "uv"), "lock", "--check", cwd=project)
     git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "Update the template to v0.2.0")
+    git(project, "commit", "--quiet", "-m", "Update the template to v0.3.0")
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_update_never_brings_back_a_file_you_deleted_from_your_room(releases, tmp_path):
+    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
+    (project / "src" / "my_pipeline" / "pipeline" / "backbone.py").unlink()
+    (project / "tests" / "test_model.py").unlink()
+    git(project, "commit", "--quiet", "--all", "-m", "Not ours any more")
+    update(project, "v0.3.0")
+    assert not (project / "src" / "my_pipeline" / "pipeline" / "backbone.py").exists()
+    assert not (project / "tests" / "test_model.py").exists()
+    assert unresolved(project) == []
 
 
 def test_update_moves_the_git_pin_even_when_locking_cannot_run(releases, tmp_path):
     # uv told it has no network: it cannot resolve the git source, as without GitHub
-    project = generate(releases, tmp_path / "my-pipeline", "v0.1.0", UV_OFFLINE="1")
-    updated = copier(project, "update", "--trust", "--defaults", "--vcs-ref", "v0.2.0",
-                     "-d", f"ai_runner_version={NEWER_AI_RUNNER}", UV_OFFLINE="1")  # fmt: skip
+    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", UV_OFFLINE="1")
+    updated = update(project, "v0.3.0", "-d", f"ai_runner_version={NEWER_AI_RUNNER}",
+                     UV_OFFLINE="1")  # fmt: skip
     sources = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["uv"]["sources"]
     assert sources["ai-runner"]["tag"] == NEWER_AI_RUNNER
     # the update is applied, and the lock step says what failed and what to run
@@ -184,13 +374,13 @@ def test_update_moves_the_git_pin_even_when_locking_cannot_run(releases, tmp_pat
 
 
 def test_update_to_the_same_release_changes_nothing(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
-    copier(project, "update", "--trust", "--defaults", "--vcs-ref", "v0.2.0")
+    project = generate(releases, tmp_path / "my-pipeline", "v0.3.0", *LOCAL_AI_RUNNER)
+    update(project, "v0.3.0")
     assert git(project, "status", "--porcelain") == ""
 
 
 def test_check_update_reports_a_newer_release(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.1.0", *LOCAL_AI_RUNNER)
+    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
     outdated = subprocess.run(
         [sys.executable, "-m", "copier", "check-update", "--quiet"],
         cwd=project,
@@ -200,12 +390,17 @@ def test_check_update_reports_a_newer_release(releases, tmp_path):
         timeout=300,
     )
     assert outdated.returncode == 2, outdated.stderr
-    current = generate(releases, tmp_path / "current", "v0.2.0", *LOCAL_AI_RUNNER)
+    current = generate(releases, tmp_path / "current", "v0.3.0", *LOCAL_AI_RUNNER)
     copier(current, "check-update", "--quiet")
 
 
+# --- the hooks on their own ---------------------------------------------------------------------
+
+HOOKS = REPO / "hooks"
+
+
 def test_the_update_hook_lists_what_the_merge_left_to_resolve(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "hooks"))
+    monkeypatch.syspath_prepend(str(HOOKS))
     from after_update import unresolved as left_to_resolve
 
     (tmp_path / "Dockerfile").write_text("<<<<<<< before updating\nA\n=======\nB\n>>>>>>> after\n")
@@ -219,9 +414,8 @@ def test_a_move_never_overwrites_a_file_you_already_have(tmp_path):
     (tmp_path / "README.md").write_text("old place\n")
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "README.md").write_text("new place\n")
-    mover = Path(__file__).resolve().parents[1] / "hooks" / "move_user_file.py"
     refused = subprocess.run(
-        [sys.executable, str(mover), "README.md", "docs/README.md"],
+        [sys.executable, str(HOOKS / "move_user_file.py"), "README.md", "docs/README.md"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -231,3 +425,34 @@ def test_a_move_never_overwrites_a_file_you_already_have(tmp_path):
     assert "already exists" in refused.stderr
     assert (tmp_path / "README.md").read_text() == "old place\n"
     assert (tmp_path / "docs" / "README.md").read_text() == "new place\n"
+
+
+def migrate_to_v0_2_0(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(HOOKS / "migrate_to_v0_2_0.py"), ".copier-answers.yml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_v0_2_0_migration_keeps_a_worker_you_changed_and_runs_once(tmp_path):
+    pipeline = tmp_path / "src" / "fx" / "pipeline"
+    pipeline.mkdir(parents=True)
+    (tmp_path / ".copier-answers.yml").write_text("package_name: fx\npipeline_kind: live\n")
+    (pipeline / "worker.py").write_text("class InferenceWorker:  # my own\n    pass\n")
+    mine = "from .worker import InferenceWorker\nfrom fx.local_stream import stream_frames\n"
+    (pipeline / "pipeline.py").write_text(mine)
+
+    first = migrate_to_v0_2_0(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "kept as yours" in first.stdout
+    assert (pipeline / "worker.py").exists()
+    assert (pipeline / "live.py").read_text() == mine.replace(
+        "fx.local_stream", "fx.runtime.local_stream"
+    )
+    second = migrate_to_v0_2_0(tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "imports updated" not in second.stdout
+    assert (pipeline / "live.py").read_text().count("runtime") == 1
