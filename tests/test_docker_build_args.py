@@ -29,9 +29,10 @@ def test_readme_docker_builds_pass_every_build_argument(template, tmp_path, kind
     project = render(template, tmp_path / "project", pipeline_kind=kind)
     arguments = build_arguments((project / "Dockerfile").read_text())
     assert {"GIT_SHA", "VERSION"} <= set(arguments)
-    readme = (project / "README.md").read_text()
-    builds = [command for command in docker_builds(readme) if builds_the_project(command)]
-    assert builds, "README.md shows how to build the image"
+    documents = [project / "README.md", project / "Dockerfile", *project.glob("integration/*.md")]
+    text = "\n".join(path.read_text() for path in documents)
+    builds = [command for command in docker_builds(text) if builds_the_project(command)]
+    assert len(builds) >= 2, "README.md and the Dockerfile show how to build the image"
     for command in builds:
         for name in arguments:
             assert re.search(rf"--build-arg {name}=\S", command), f"{name} missing in: {command}"
