@@ -18,7 +18,7 @@ NOT_RENDERED = {".copier-answers.yml", "uv.lock"}
 # What user code may import from runtime/: documented in runtime/__init__.py and kept stable.
 PUBLIC_API = {
     "model_dir": {"MODEL_FOLDER", "model_dir_root", "models_dir"},
-    "worker": {"InferenceWorker"},
+    "worker": {"InferenceWorker", "WorkerStopped"},
     "local_stream": {"StreamResult", "stream_frames", "synthetic_frame"},
 }
 

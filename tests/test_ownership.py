@@ -106,6 +106,7 @@ PUBLIC_SIGNATURES = {
         "next_result": "async (self) -> Result",
         "stop": "async (self) -> None",
     },
+    ("worker", "WorkerStopped"): {},
     ("local_stream", "StreamResult"): {
         "outputs": "list[VideoOutput]",
         "latencies_s": "list[float]",

@@ -17,16 +17,18 @@ WORKER = (
 )  # fmt: skip
 
 
-def load_worker_class() -> type:
+def load_worker_module():
     # The file name is a Jinja expression, not `*.py`: name its loader explicitly.
     loader = SourceFileLoader("runtime_worker", str(WORKER))
     spec = importlib.util.spec_from_loader(loader.name, loader)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.InferenceWorker
+    return module
 
 
-InferenceWorker = load_worker_class()
+worker_module = load_worker_module()
+InferenceWorker = worker_module.InferenceWorker
+WorkerStopped = worker_module.WorkerStopped
 
 
 async def test_results_come_back_in_order_when_the_model_keeps_up():
@@ -111,3 +113,33 @@ async def test_stop_waits_for_the_job_in_flight():
     await asyncio.wait_for(started.wait(), timeout=10)
     await worker.stop()
     assert finished.is_set()
+
+
+async def test_a_stopped_worker_refuses_jobs_and_wakes_a_waiting_reader():
+    worker = InferenceWorker(lambda job: job)
+    with pytest.raises(WorkerStopped):
+        worker.submit("before start")
+    worker.start()
+    waiting = asyncio.ensure_future(worker.next_result())
+    await asyncio.sleep(0.05)
+    await worker.stop()
+    with pytest.raises(WorkerStopped):
+        await asyncio.wait_for(waiting, timeout=10)
+    with pytest.raises(WorkerStopped):
+        worker.submit("after stop")
+    with pytest.raises(WorkerStopped):
+        await asyncio.wait_for(worker.next_result(), timeout=10)
+
+
+async def test_a_restarted_worker_returns_nothing_from_before_the_stop():
+    worker = InferenceWorker(lambda job: job)
+    worker.start()
+    worker.submit("before")
+    await asyncio.sleep(0.1)  # done, unread
+    await worker.stop()
+    worker.start()
+    try:
+        worker.submit("after")
+        assert await asyncio.wait_for(worker.next_result(), timeout=10) == "after"
+    finally:
+        await worker.stop()
