@@ -20,6 +20,7 @@ PUBLIC_API = {
     "model_dir": {"MODEL_FOLDER", "model_dir_root", "models_dir"},
     "worker": {"InferenceWorker", "WorkerStopped"},
     "local_stream": {"StreamResult", "stream_frames", "synthetic_frame"},
+    "http_guard": {"guarded_route", "http_error"},
 }
 
 

@@ -116,6 +116,12 @@ PUBLIC_SIGNATURES = {
         "output_fps": "(self) -> float",
         "latency_percentile_ms": "(self, percent: float) -> float",
     },
+    ("http_guard", "guarded_route"): (
+        "(max_active: int, max_waiting: int, max_body_bytes: int) -> type[APIRoute]"
+    ),
+    ("http_guard", "http_error"): (
+        "(status: int, message: str, headers: dict[str, str] | None=None) -> HTTPException"
+    ),
     ("local_stream", "synthetic_frame"): "(width: int, height: int, index: int) -> torch.Tensor",
     ("local_stream", "stream_frames"): (
         "async (pipeline: Pipeline, frames: Iterable[torch.Tensor], *, request_id: "
