@@ -9,27 +9,54 @@ import sys
 import tomllib
 
 import pytest
+from jinja2.sandbox import SandboxedEnvironment
 from packaging.version import Version
 
-from .rendering import REPO, render, shell_environment
+from . import answers
+from .answers import PREFIX, TERMINAL_COLUMNS
+from .rendering import NEWEST_RELEASE, RELEASES, REPO, render, shell_environment
 
 REFUSED = [
     ({"pipeline_kind": "stream"}, "Invalid choice for 'pipeline_kind'"),
-    ({"pipeline_name": "My_Pipeline"}, "pipeline_name must be lowercase letters, digits"),
-    ({"pipeline_name": "double--dash"}, "single dashes"),
-    ({"pipeline_name": "trailing-"}, "not ending with a dash"),
-    ({"package_name": "9lives"}, "package_name must be lowercase letters, digits and underscores"),
+    ({"pipeline_name": "My_Pipeline"}, "invalid; try `my-pipeline`"),
+    ({"pipeline_name": "double--dash"}, "invalid; try `double-dash`"),
+    ({"pipeline_name": "trailing-"}, "invalid; try `trailing`"),
+    ({"pipeline_name": "9-lives"}, "must be like `my-pipeline`"),
+    ({"pipeline_name": "name\n"}, "invalid; try `name`"),
+    ({"pipeline_name": "a" * 29}, "at most 28 characters, not 29"),
+    ({"pipeline_name": "json"}, "shadows a standard-library module"),
+    ({"pipeline_name": "pytest"}, "shadows a module the project uses"),
+    ({"pipeline_name": "ai-runner"}, "is the name of a dependency"),
+    ({"pipeline_name": "python3"}, "its script overwrites a venv tool"),
+    ({"pipeline_name": "huggingface-cli"}, "its script overwrites a venv tool"),
+    ({"package_name": "9lives"}, "must be like `my_pipeline`"),
     ({"package_name": "class"}, "is a Python keyword"),
-    ({"package_name": "runner"}, "would shadow the module `runner`"),
-    ({"package_name": "torch"}, "would shadow the module `torch`"),
-    ({"package_name": "tests"}, "would shadow the module `tests`"),
-    ({"class_name": "my_pipeline"}, "class_name must be CamelCase"),
-    ({"class_name": "Pipeline"}, "already an ai-runner name"),
-    ({"description": "two\nlines"}, "description must be one line"),
-    ({"description": "  "}, "description must not be empty"),
-    ({"author_name": ""}, "author_name must not be empty"),
-    ({"author_email": "not-an-address"}, "author_email must look like name@example.com"),
-    ({"docker_image": "My-Org/Image:latest"}, "docker_image must be a lowercase image name"),
+    ({"package_name": "__main__"}, "must not be a __dunder__ name"),
+    ({"package_name": "os"}, "shadows a standard-library module"),
+    ({"package_name": "runner"}, "shadows a module the project uses"),
+    ({"package_name": "torch"}, "shadows a module the project uses"),
+    ({"package_name": "tests"}, "shadows a module the project uses"),
+    ({"class_name": "my_pipeline"}, "not CamelCase; try `MyPipeline`"),
+    ({"class_name": "Pipeline"}, "taken by the code; try `MyPipeline`"),
+    ({"class_name": "None"}, "a Python builtin; try `MyNone`"),
+    ({"class_name": "ValueError"}, "a Python builtin; try `MyValueError`"),
+    ({"class_name": "Path"}, "taken by the code; try `MyPath`"),
+    ({"class_name": "MissingWeightsError"}, "a name the generated code uses"),
+    ({"class_name": "BasePipeline"}, "params class `BaseParams` is taken"),
+    ({"class_name": "Effect"}, "taken by the code; try `MyEffect`"),
+    ({"description": "two\nlines"}, "must be one line of printable text"),
+    ({"description": "next\u2028line"}, "must be one line of printable text"),
+    ({"description": "  "}, "must not be empty"),
+    ({"description": "x" * 513}, "at most 512 characters, not 513"),
+    ({"author_name": ""}, "must not be empty"),
+    ({"author_name": "tab\there"}, "must be one line of printable text"),
+    ({"author_email": "not-an-address"}, "must look like name@example.com"),
+    ({"author_email": "back\\slash@example.com"}, "must look like name@example.com"),
+    ({"author_email": "$(id)@example.com"}, "must look like name@example.com"),
+    ({"author_email": "zoë@example.com"}, "must look like name@example.com"),
+    ({"docker_image": "My-Org/Image"}, "lowercase only: try `my-org/image`"),
+    ({"docker_image": "my-org/image:latest"}, "no tag: the project adds :latest"),
+    ({"docker_image": "a_b.c/image"}, "must be like `org/name`; see help"),
     ({"base_image": "Not An Image"}, "base_image must be empty (the release's image"),
     ({"ai_runner_version": "v0.0.1"}, "Invalid choice for 'ai_runner_version'"),
     ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
@@ -38,9 +65,21 @@ REFUSED = [
     ({"ai_runner_source": "path", "ai_runner_path": 'a"b'}, "without quotes, backslashes"),
     ({"ai_runner_source": "path", "ai_runner_path": "a\\b"}, "without quotes, backslashes"),
     ({"model_source": "s3"}, "Invalid choice for 'model_source'"),
-    ({"model_source": "huggingface", "hf_repo_id": "no-slash"}, "hf_repo_id must look like"),
+    (
+        {"model_source": "huggingface", "hf_repo_id": "no-slash"},
+        "must look like `org/name`; see help",
+    ),
+    (
+        {"model_source": "huggingface", "hf_repo_id": "org/x--y"},
+        "must look like `org/name`; see help",
+    ),
     ({"model_source": "huggingface", "hf_revision": "main"}, "must be a full commit hash"),
 ]
+# The questions whose refusals are short enough for an 80-column prompt (tests/answers.py).
+SHORT = {
+    "pipeline_name", "package_name", "class_name", "description", "author_name",
+    "author_email", "docker_image", "hf_repo_id",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(("bad", "message"), REFUSED, ids=lambda value: str(value)[:40])
@@ -49,6 +88,43 @@ def test_bad_answer_is_refused_with_what_is_allowed(template, tmp_path, bad, mes
         render(template, tmp_path / "project", **bad)
     assert message in str(refusal.value)
     assert not (tmp_path / "project" / "pyproject.toml").exists()
+    question = next(reversed(bad))  # the answer refused: the last one given
+    if question in SHORT:
+        # the whole line copier shows, on one row of an 80-column terminal
+        assert str(refusal.value) == PREFIX.format(question) + message
+        assert len(str(refusal.value)) <= TERMINAL_COLUMNS
+        # and the harness that tries thousands of answers says the same as copier
+        assert answers.refusal(question, bad[question], **DEFAULTS) == message
+
+
+def test_help_lines_show_whole_on_an_80_column_prompt():
+    # copier shows the help above the prompt, the first line after "🎤 ", in a window that cuts
+    # each line at the terminal's width: a long help is written on several short lines
+    for question in SHORT:
+        for line in answers.questions()[question]["help"].splitlines():
+            assert len(line) <= TERMINAL_COLUMNS - 4, (question, line)
+
+
+DEFAULTS = {"pipeline_name": "my-pipeline", "pipeline_kind": "live"}
+
+
+@pytest.mark.parametrize(
+    ("question", "natural", "suggested"),
+    [
+        ("pipeline_name", "My Pipeline", "my-pipeline"),
+        ("pipeline_name", "NeonGlowFX", "neon-glow-fx"),
+        ("pipeline_name", "  Äpfel & Birnen!", "pfel-birnen"),
+        ("package_name", "My Pipeline", "my_pipeline"),
+        ("package_name", "my-pipeline", "my_pipeline"),
+        ("class_name", "my pipeline", "MyPipeline"),
+        ("class_name", "neon-glow-fx", "NeonGlowFx"),
+        ("docker_image", "My-Org/My-Pipeline", "my-org/my-pipeline"),
+    ],
+)
+def test_a_natural_answer_gets_a_suggestion_that_is_accepted(question, natural, suggested):
+    message = answers.refusal(question, natural, **DEFAULTS)
+    assert answers.suggestion(message) == suggested, message
+    assert answers.refusal(question, suggested, **DEFAULTS) == ""
 
 
 def test_defaults_are_accepted(template, tmp_path):
@@ -72,13 +148,56 @@ def test_derived_names_follow_the_pipeline_name(template, tmp_path):
 
 
 def test_text_answers_survive_toml_escaping(template, tmp_path):
-    tricky = 'Quotes " and \\ backslashes, accents é, emoji 😀'
+    tricky = 'Quotes " and \\ backslashes, accents é, emoji 😀, \\N{BULLET} and a tail \\'
+    email = "o'neil+{{x}}`id`@example.com"
     project = render(
-        template, tmp_path / "project", description=tricky, author_name='Zoë "Z" O\'Neil'
+        template,
+        tmp_path / "project",
+        description=tricky,
+        author_name='Zoë "Z" O\'Neil',
+        author_email=email,
     )
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["description"] == tricky
-    assert pyproject["project"]["authors"][0]["name"] == 'Zoë "Z" O\'Neil'
+    assert pyproject["project"]["authors"] == [{"name": 'Zoë "Z" O\'Neil', "email": email}]
+
+
+def test_pyproject_escapes_text_answers_beyond_what_the_validators_allow():
+    # pyproject.toml stays valid TOML, with the text unchanged, even for characters the
+    # validators refuse today (a quote or backslash in an e-mail, a control character)
+    environment = SandboxedEnvironment(
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
+    )
+    source = (REPO / "template" / "pyproject.toml.jinja").read_text()
+    hostile = 'a "quoted" \\ back\\slash \\N{BULLET} \\u0041 \t\x01 \U0001f600 {{ x }} $(id)'
+    release = RELEASES[NEWEST_RELEASE]
+    text = environment.from_string(source).render(
+        pipeline_name="my-pipeline",
+        package_name="my_pipeline",
+        pipeline_kind="live",
+        model_source="builtin",
+        ai_runner_source="git",
+        ai_runner_version=NEWEST_RELEASE,
+        python_version=release["python"][-1],
+        python_below=release["python_below"],
+        description=hostile,
+        author_name=hostile,
+        author_email=hostile,
+    )
+    project = tomllib.loads(text)["project"]
+    assert project["description"] == hostile
+    assert project["authors"] == [{"name": hostile, "email": hostile}]
+
+
+def test_the_description_never_reaches_python_source(template, tmp_path):
+    # a docstring would break on a quote or a trailing backslash, change on \N{...}, and fail
+    # ruff on typographic characters (RUF001/RUF002): the description stays in pyproject.toml
+    typographic = 'An \u201ceffect\u201d \u2013 with a """ and \\N{BULLET} \\'
+    project = render(template, tmp_path / "project", description=typographic)
+    for path in project.rglob("*.py"):
+        assert "effect\u201d" not in path.read_text(), path
+    docstring = ast.get_docstring(ast.parse((project / "src/my_pipeline/__init__.py").read_text()))
+    assert docstring.startswith("The my-pipeline pipeline for Livepeer's ai-runner")
 
 
 def test_batch_answers_render_a_batch_project_on_the_batch_base_image(template, tmp_path):
@@ -132,12 +251,16 @@ def test_the_command_line_refuses_a_bad_derived_default(template, tmp_path):
     destination = tmp_path / "project"
     command = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults"]
     done = subprocess.run(
-        [*command, "-d", "pipeline_name=torch", str(template), str(destination)],
+        [*command, "-d", "pipeline_name=async", str(template), str(destination)],
         env=shell_environment(),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode != 0
-    assert "package_name `torch` would shadow the module `torch`" in done.stdout + done.stderr
+    # copier ends a traceback with the refusal, as docs/generate.md shows
+    last_line = (done.stdout + done.stderr).strip().splitlines()[-1]
+    expected = "Validation error for question 'package_name': is a Python keyword"
+    assert last_line == f"ValueError: {expected}"
+    assert f"ValueError: {expected}" in (REPO / "docs" / "generate.md").read_text()
     assert not destination.exists()
