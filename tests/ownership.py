@@ -34,12 +34,16 @@ def package_of(project: Path) -> str:
 
 
 def is_user_owned(project: Path, relative: Path) -> bool:
-    roots = user_owned_roots(package_of(project))
+    return _under(relative, user_owned_roots(package_of(project)))
+
+
+def _under(relative: Path, roots: list[str]) -> bool:
     return any(relative.as_posix() == root or relative.is_relative_to(root) for root in roots)
 
 
 def files_by_owner(project: Path) -> tuple[list[Path], list[Path]]:
     """(user-owned, template-owned) files of a project, relative to it."""
+    roots = user_owned_roots(package_of(project))  # read copier.yml once, not once a file
     user, template = [], []
     for path in sorted(project.rglob("*")):
         relative = path.relative_to(project)
@@ -47,7 +51,7 @@ def files_by_owner(project: Path) -> tuple[list[Path], list[Path]]:
             continue
         if "__pycache__" in relative.parts or relative.as_posix() in NOT_RENDERED:
             continue
-        (user if is_user_owned(project, relative) else template).append(relative)
+        (user if _under(relative, roots) else template).append(relative)
     return user, template
 
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from .ownership import package_of
 from .projects import assert_own_tests_pass, installed, run_in
 from .rendering import DOUBLE, render
 
@@ -58,7 +59,7 @@ SEED_HUB_CACHE = (
 
 def test_benchmark_runs_and_says_it_ran_on_the_double(installed_project):
     installed = installed_project
-    package = next((installed / "src").iterdir()).name
+    package = package_of(installed)
     if (installed / "tests" / "hub_cache.py").exists():
         seeded = run_in(installed, sys.executable, "-c", SEED_HUB_CACHE.format(package=package))
         assert seeded.returncode == 0, seeded.stderr
