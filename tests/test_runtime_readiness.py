@@ -1,0 +1,70 @@
+"""runtime/readiness.py: `GET /ready`, the health_url a generated project gives go-livepeer's
+live runner. The orchestrator compares status codes only, so the code must carry the state."""
+
+import importlib.util
+from types import SimpleNamespace
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from .rendering import REPO
+
+READINESS = REPO / "template" / "src" / "{{package_name}}" / "runtime" / "readiness.py"
+
+
+def load_readiness():
+    spec = importlib.util.spec_from_file_location("runtime_readiness", READINESS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+readiness = load_readiness()
+
+
+class Pipeline:
+    def __init__(self, status: str | Exception) -> None:
+        self.status = status
+
+    def get_health(self):
+        if isinstance(self.status, Exception):
+            raise self.status
+        return SimpleNamespace(status=self.status)
+
+
+def ready(pipeline: Pipeline):
+    app = FastAPI()
+    app.include_router(readiness.readiness_router(pipeline))
+    return TestClient(app).get("/ready")
+
+
+@pytest.mark.parametrize("status", ["OK", "IDLE"])
+def test_ready_states_answer_200(status):
+    response = ready(Pipeline(status))
+    assert (response.status_code, response.json()) == (200, {"status": status})
+
+
+@pytest.mark.parametrize("status", ["LOADING", "ERROR"])
+def test_other_states_answer_503_with_retry_after(status):
+    response = ready(Pipeline(status))
+    assert (response.status_code, response.json()) == (503, {"status": status})
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_a_live_pipeline_whose_infer_process_is_still_starting_is_loading():
+    # ai-runner's live get_health() raises ConnectionError until its infer process answers
+    response = ready(Pipeline(ConnectionError("connection refused")))
+    assert (response.status_code, response.json()) == (503, {"status": "LOADING"})
+
+
+def test_readiness_follows_the_pipeline_both_ways():
+    pipeline = Pipeline("LOADING")
+    app = FastAPI()
+    app.include_router(readiness.readiness_router(pipeline))
+    client = TestClient(app)
+    assert client.get("/ready").status_code == 503
+    pipeline.status = "IDLE"
+    assert client.get("/ready").status_code == 200
+    pipeline.status = "ERROR"  # a crashed pipeline must drop out of discovery again
+    assert client.get("/ready").status_code == 503
