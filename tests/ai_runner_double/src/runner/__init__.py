@@ -1,8 +1,9 @@
 """Offline double of Livepeer ai-runner v0.14.1 (not the real runner).
 
 It reproduces the pipeline-facing API (runner.live.pipelines, runner.live.trickle,
-runner.pipelines.base, runner.app) so that projects can be tested without a GPU or
-network access. It has no trickle transport, no GPU isolation and never starts a stream.
+runner.pipelines.base, runner.app) and runs live streams over trickle on the CPU, so that
+projects can be tested without a GPU or network access. It has no GPU isolation and never
+restarts a failed pipeline process. See the README for every difference from upstream.
 """
 
 IS_DOUBLE = True

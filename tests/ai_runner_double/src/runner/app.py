@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from runner.double_logging import configure_logging
+from runner.live.double_runtime.process import PROCESS_NAME_PREFIX
 from runner.live.pipelines import PipelineSpec, builtin_pipeline_spec
 from runner.live.pipelines.loader import load_pipeline_class
-from runner.live.readiness_process import PROCESS_NAME_PREFIX
 from runner.pipelines.base import Pipeline
 from runner.routes import hardware, health, version
 

@@ -1,10 +1,11 @@
 """LiveVideoToVideoPipeline of the ai-runner v0.14.1 offline double.
 
 ai-runner serves a live pipeline through an infer process that runs the pipeline in a
-spawned process and moves frames over trickle. The double spawns only the pipeline
-process (see runner.live.readiness_process), reports its health the way ai-runner maps
-it (LOADING while initializing, IDLE once ready since no stream runs, ERROR on failure)
-and refuses to start streams.
+spawned process and moves frames over trickle. The double runs the same work in two
+processes: this one (the API, with the trickle streams and the health monitor on a
+background loop, see runner.live.double_runtime.service) and the spawned pipeline process.
+Calling the pipeline starts a stream as ai-runner does; get_health() maps the pipeline
+state as ai-runner maps it (LOADING, IDLE with no stream, OK while streaming, ERROR).
 
 Like ai-runner's module, importing this one imports torch, diffusers and transformers,
 so a project that lacks one of them fails here just as it would on the real runner.
@@ -22,18 +23,11 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from runner.live.pipelines import PipelineSpec
-from runner.live.readiness_process import (
-    PROCESS_NAME_PREFIX,
-    ReadinessState,
-    run_pipeline_process,
-)
 from runner.pipelines.base import HealthCheck, Pipeline
 
 logger = logging.getLogger(__name__)
 
 LIVE_RUNTIME_PACKAGES = ("torch", "diffusers", "transformers")
-_JOIN_TIMEOUT_S = 10.0
-_KILL_TIMEOUT_S = 5.0
 
 
 def _import_live_runtime_packages() -> None:
@@ -51,6 +45,17 @@ def _import_live_runtime_packages() -> None:
 
 _import_live_runtime_packages()
 
+try:
+    import av  # noqa: F401 -- the streams decode and encode with it, as upstream's do
+except ImportError as error:
+    raise ImportError(
+        "ai-runner double: cannot import 'av' (PyAV), which ai-runner's live runtime uses to "
+        "decode and encode streams. Install ai-runner[realtime] (or add 'av')."
+    ) from error
+
+# After the check above, so a missing torch gets its message (the service imports torch and av).
+from runner.live.double_runtime.service import LiveStreamService, StreamRequest  # noqa: E402
+
 
 def get_model_dir() -> Path:
     """$MODEL_DIR, or ~/.lpData/models when unset (as ai-runner)."""
@@ -67,75 +72,72 @@ class LiveVideoToVideoPipeline(Pipeline):
         self.pipeline_spec = pipeline_spec
         self.model_dir = get_model_dir()
         logger.warning(
-            "ai-runner double: serving %s with the OFFLINE DOUBLE of ai-runner v0.14.1; it "
-            "initializes the pipeline but never starts streams (no trickle transport, no GPU "
-            "isolation).",
+            "ai-runner double: serving %s with the OFFLINE DOUBLE of ai-runner v0.14.1 (not the "
+            "real runner): trickle streams on the CPU, no GPU isolation, no process restarts.",
             self.model_id,
         )
-        self.process: multiprocessing.process.BaseProcess | None = None
-        self._state: ReadinessState | None = None
-        self._error_at_stop: str | None = None
+        self._service: LiveStreamService | None = None
         self.start_process()
 
     def start_process(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        state = ReadinessState.create(context)
-        self._state = state
-        self.process = context.Process(
-            target=run_pipeline_process,
-            args=(self.pipeline_spec.model_dump_json(), str(self.model_dir), state, os.getpid()),
-            name=f"{PROCESS_NAME_PREFIX}-{self.model_id}",
-            # Daemonic so an interpreter exit never waits on it; atexit stops it cleanly first.
-            daemon=True,
-        )
-        self.process.start()
+        self._service = LiveStreamService(self.pipeline_spec, str(self.model_dir))
+        self._service.start()
         atexit.register(self.stop_process)
 
+    @property
+    def process(self) -> multiprocessing.process.BaseProcess | None:
+        """The spawned pipeline process (None once stopped)."""
+        return self._service.process.process if self._service is not None else None
+
     def stop_process(self) -> None:
-        """Ask the pipeline process to call stop() and exit; terminate it if it does not."""
+        """Stop the stream, then the pipeline process (which calls the pipeline's stop())."""
         atexit.unregister(self.stop_process)
-        process, self.process = self.process, None
-        state, self._state = self._state, None
-        if process is None or state is None:
-            return
-        state.stop_requested.set()
-        process.join(_JOIN_TIMEOUT_S)
-        if process.is_alive():
-            logger.warning("ai-runner double: pipeline process did not stop, terminating it")
-            process.terminate()
-            process.join(_KILL_TIMEOUT_S)
-        if process.is_alive():
-            process.kill()
-            process.join(_KILL_TIMEOUT_S)
-        self._error_at_stop = state.last_error()
-        # Dropping the shared state now frees its semaphores, even if SIGTERM later skips atexit.
-        process.close()
-        logger.info("ai-runner double: pipeline process stopped")
+        service = self._service
+        if service is not None:
+            service.close()
 
     close = stop_process
 
-    def __call__(self, **kwargs):
-        raise NotImplementedError(
-            "ai-runner double: the offline double of ai-runner v0.14.1 cannot start streams "
-            "(it has no trickle transport). Run the pipeline on the real ai-runner to stream."
+    def __call__(  # type: ignore[override]
+        self,
+        *,
+        subscribe_url: str,
+        publish_url: str,
+        control_url: str,
+        events_url: str,
+        params: dict,
+        request_id: str,
+        manifest_id: str,
+        stream_id: str,
+        **kwargs,
+    ) -> dict:
+        """Start a stream (stopping the running one first); returns {} as ai-runner does."""
+        if self._service is None:
+            raise RuntimeError("Pipeline process not running")
+        self._service.start_stream(
+            StreamRequest(
+                subscribe_url=subscribe_url,
+                publish_url=publish_url,
+                control_url=control_url,
+                events_url=events_url,
+                params=params,
+                request_id=request_id or "",
+                manifest_id=manifest_id or "",
+                stream_id=stream_id or "",
+            )
         )
+        logger.info("ai-runner double: stream started")
+        return {}
 
     def get_health(self) -> HealthCheck:
-        if self._state is None or self._state.failed.is_set():
+        if self._service is None:
             return HealthCheck(status="ERROR")
-        if self.process is None or not self.process.is_alive():
-            logger.error("ai-runner double: pipeline process is not running")
-            return HealthCheck(status="ERROR")
-        if self._state.ready.is_set():
-            return HealthCheck(status="IDLE")
-        return HealthCheck(status="LOADING")
+        return HealthCheck(status=self._service.health())
 
     @property
     def last_error(self) -> str | None:
         """Why initialization failed, as reported by the pipeline process (double only)."""
-        if self._state is None:
-            return self._error_at_stop
-        return self._state.last_error()
+        return self._service.process.last_error if self._service is not None else None
 
     def __str__(self) -> str:
         return f"LiveVideoToVideoPipeline (ai-runner double) model_id={self.model_id}"

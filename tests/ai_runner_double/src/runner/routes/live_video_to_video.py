@@ -1,8 +1,9 @@
 """POST /live-video-to-video of the ai-runner v0.14.1 offline double.
 
 The request is checked as ai-runner checks it (body model, AUTH_TOKEN bearer, model_id),
-then the pipeline is called; the double's pipeline cannot start streams, so a valid
-request gets 501 Not Implemented with a JSON body saying why.
+then the pipeline is called to start the stream (synchronously, as upstream). Errors are
+answered as ai-runner answers them: an InferenceError with 400 and its message, a ValueError
+with 400, anything else with 500 (both with a generic message; the log has the details).
 """
 
 import logging
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field
 from runner.dependencies import get_pipeline
 from runner.pipelines.base import Pipeline
 from runner.routes.utils import HTTPError, LiveVideoToVideoResponse, http_error
+from runner.utils.errors import InferenceError
 
 router = APIRouter()
 logger = logging.getLogger(__name__)
@@ -39,8 +41,8 @@ RESPONSES: dict = {
     status.HTTP_400_BAD_REQUEST: {"model": HTTPError},
     status.HTTP_401_UNAUTHORIZED: {"model": HTTPError},
     status.HTTP_500_INTERNAL_SERVER_ERROR: {"model": HTTPError},
-    status.HTTP_501_NOT_IMPLEMENTED: {"model": HTTPError},
 }
+_GENERIC_ERROR = "live-video-to-video pipeline error."
 
 
 @router.post(
@@ -48,7 +50,7 @@ RESPONSES: dict = {
     response_model=LiveVideoToVideoResponse,
     responses=RESPONSES,
     operation_id="genLiveVideoToVideo",
-    summary="Live Video To Video (offline double: never starts a stream)",
+    summary="Live Video To Video (ai-runner offline double)",
     tags=["generate"],
 )
 @router.post(
@@ -80,16 +82,21 @@ async def live_video_to_video(
 
     try:
         pipeline(**params.model_dump(), request_id=params.gateway_request_id)
-    except NotImplementedError as error:
-        logger.warning("ai-runner double: refused to start a stream: %s", error)
-        return JSONResponse(
-            status_code=status.HTTP_501_NOT_IMPLEMENTED, content=http_error(str(error))
-        )
     except Exception as error:
         logger.exception("ai-runner double: live-video-to-video call failed")
-        return JSONResponse(
-            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
-            content=http_error(f"live-video-to-video pipeline error: {error}"),
-        )
+        return _error_response(error)
 
+    # As upstream: the orchestrator sets these, the runner returns them empty.
     return {"publish_url": "", "subscribe_url": "", "control_url": ""}
+
+
+def _error_response(error: Exception) -> JSONResponse:
+    if isinstance(error, InferenceError):
+        code, message = status.HTTP_400_BAD_REQUEST, f"{error}."
+    elif isinstance(error, ValueError):
+        code, message = status.HTTP_400_BAD_REQUEST, _GENERIC_ERROR
+    elif "out of memory" in str(error).lower():
+        code, message = status.HTTP_500_INTERNAL_SERVER_ERROR, "Out of memory."
+    else:
+        code, message = status.HTTP_500_INTERNAL_SERVER_ERROR, _GENERIC_ERROR
+    return JSONResponse(status_code=code, content=http_error(message))

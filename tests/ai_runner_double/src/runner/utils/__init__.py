@@ -1,0 +1,1 @@
+"""Utilities of the ai-runner v0.14.1 offline double."""
