@@ -68,3 +68,17 @@ def test_readiness_follows_the_pipeline_both_ways():
     assert client.get("/ready").status_code == 200
     pipeline.status = "ERROR"  # a crashed pipeline must drop out of discovery again
     assert client.get("/ready").status_code == 503
+
+
+def test_a_runner_in_a_session_stays_ready_while_a_params_change_reloads():
+    # ai-runner says LOADING while update_params' task runs; a 503 then would make the
+    # orchestrator release the session that asked for the change.
+    pipeline, in_session = Pipeline("LOADING"), [True]
+    app = FastAPI()
+    app.include_router(readiness.readiness_router(pipeline, lambda: in_session[0]))
+    client = TestClient(app)
+    assert client.get("/ready").status_code == 200
+    pipeline.status = "ERROR"
+    assert client.get("/ready").status_code == 503, "an error still drops the runner"
+    pipeline.status, in_session[0] = "LOADING", False
+    assert client.get("/ready").status_code == 503, "no session: the model is still loading"

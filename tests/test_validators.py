@@ -134,6 +134,7 @@ def test_defaults_are_accepted(template, tmp_path):
     assert pyproject["project"]["scripts"] == {
         "my-pipeline": "my_pipeline.main:main",
         "my-pipeline-bench": "my_pipeline.runtime.bench:main",
+        "my-pipeline-session": "my_pipeline.runtime.session.cli:main",
     }
 
 

@@ -6,6 +6,7 @@ that cannot serve them. This route answers 503 with a Retry-After until the pipe
 IDLE, and again whenever it leaves those states.
 """
 
+from collections.abc import Callable
 from typing import Protocol
 
 from fastapi import APIRouter
@@ -28,7 +29,12 @@ def pipeline_state(pipeline: HasHealth) -> str:
         return "LOADING"
 
 
-def readiness_router(pipeline: HasHealth) -> APIRouter:
+def readiness_router(
+    pipeline: HasHealth, in_session: Callable[[], bool] = lambda: False
+) -> APIRouter:
+    """`in_session`: whether a session is being served. ai-runner says LOADING while a stream's
+    update_params task runs (new weights, say), and the orchestrator releases the sessions of a
+    runner that turns unhealthy: in a session, LOADING is still ready."""
     router = APIRouter()
 
     # A plain `def`: ai-runner's live get_health() blocks on a local HTTP call, so FastAPI runs
@@ -36,7 +42,7 @@ def readiness_router(pipeline: HasHealth) -> APIRouter:
     @router.get("/ready", include_in_schema=False)
     def ready() -> JSONResponse:
         state = pipeline_state(pipeline)
-        if state in READY_STATES:
+        if state in READY_STATES or (state == "LOADING" and in_session()):
             return JSONResponse({"status": state})
         return JSONResponse(
             {"status": state}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)}
