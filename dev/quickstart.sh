@@ -44,7 +44,7 @@ if [ "$runtime" = real ]; then
     run=(env -u VIRTUAL_ENV uv run)
 else
     echo "==> GitHub is out of reach: running on the OFFLINE DOUBLE of ai-runner (tests/ai_runner_double)."
-    echo "    Same pipeline API and frame format; no trickle transport, no real stream start."
+    echo "    Same pipeline API, frame format and trickle streams; no GPU isolation, no audio."
     python -m pip install --quiet --no-deps --no-build-isolation -e "$destination"
     run=()
 fi

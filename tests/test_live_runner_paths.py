@@ -99,14 +99,23 @@ def live_project(template, tmp_path_factory):
 def live_runner(live_project, tmp_path_factory):
     folder = tmp_path_factory.mktemp("live-runner")
     log = folder / "runner.log"
-    with serving(live_project, "--live-runner", log=log) as url:
+    with (
+        run_orchestrator(health_interval=0.2, extra_args=["--log-session-tokens"]) as orchestrator,
+        serving(
+            live_project, "--live-runner", log=log, LIVE_RUNNER_ORCHESTRATORS=orchestrator.url
+        ) as url,
+    ):
         # capacity 2 is a misconfiguration on purpose: the runner itself refuses a second stream
         config = registered(live_project, url, folder, capacity=2)
-        with run_orchestrator(
-            live_runner_config=config, health_interval=0.2, extra_args=["--log-session-tokens"]
-        ) as orchestrator:
-            wait_until_discovered(orchestrator, LIVE_NAME)
-            yield {"url": url, "orchestrator": orchestrator, "log": log}
+        upserted = httpx.post(
+            f"{orchestrator.cli_url}/registerLiveRunners",
+            content=config.read_bytes(),
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert upserted.status_code == 200, upserted.text
+        wait_until_discovered(orchestrator, LIVE_NAME)
+        yield {"url": url, "orchestrator": orchestrator, "log": log}
 
 
 def saturation(frame: np.ndarray) -> float:
@@ -146,9 +155,19 @@ def test_the_runner_refuses_calls_that_do_not_come_through_an_orchestrator(live_
     assert response.status_code == 400
     assert "orchestrator" in response.json()["detail"]
     assert httpx.get(f"{live_runner['url']}/ready", timeout=10).status_code == 200
+    forged = {
+        "Livepeer-Session-Id": "forged",
+        "Livepeer-Session-Token": "forged",
+        "Livepeer-Session-Control": "http://elsewhere.invalid/runner/x/session/forged",
+    }
+    response = httpx.post(f"{live_runner['url']}/stream/start", json={}, headers=forged, timeout=10)
+    assert response.status_code == 403, "callbacks only to LIVE_RUNNER_ORCHESTRATORS"
 
 
 def reserve(orchestrator, label: str) -> dict:
+    # as a client would: reserve once discovery lists the runner (a runner whose pipeline
+    # restarted after an error is hidden until /ready answers 200 again)
+    wait_until_discovered(orchestrator, label)
     response = httpx.post(f"{orchestrator.url}/apps/{label}/session", timeout=10)
     assert response.status_code == 200, response.text
     return response.json()

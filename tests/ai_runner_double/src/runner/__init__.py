@@ -2,8 +2,8 @@
 
 It reproduces the pipeline-facing API (runner.live.pipelines, runner.live.trickle,
 runner.pipelines.base, runner.app) and runs live streams over trickle on the CPU, so that
-projects can be tested without a GPU or network access. It has no GPU isolation and never
-restarts a failed pipeline process. See the README for every difference from upstream.
+projects can be tested without a GPU or network access. It has no GPU isolation and no
+audio. See the README for every difference from upstream.
 """
 
 IS_DOUBLE = True

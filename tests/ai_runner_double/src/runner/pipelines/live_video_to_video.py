@@ -73,7 +73,7 @@ class LiveVideoToVideoPipeline(Pipeline):
         self.model_dir = get_model_dir()
         logger.warning(
             "ai-runner double: serving %s with the OFFLINE DOUBLE of ai-runner v0.14.1 (not the "
-            "real runner): trickle streams on the CPU, no GPU isolation, no process restarts.",
+            "real runner): trickle streams on the CPU, no GPU isolation.",
             self.model_id,
         )
         self._service: LiveStreamService | None = None

@@ -29,6 +29,7 @@ PROCESS_NAME_PREFIX = "ai-runner-double-pipeline"
 _ERROR_MESSAGE_BYTES = 4096
 _JOIN_TIMEOUT_S = 10.0
 _KILL_TIMEOUT_S = 5.0
+_FEEDER_JOIN_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -108,6 +109,7 @@ class PipelineProcessHandle:
         # start/stop/restart come from the monitor's thread and from the runner's shutdown.
         self._lifecycle = threading.Lock()
         self._retired = False
+        self.restarting = False
 
     def start(self) -> None:
         with self._lifecycle:
@@ -119,8 +121,12 @@ class PipelineProcessHandle:
         with self._lifecycle:
             if self._retired:
                 return
-            self._stop()
-            self._start()
+            self.restarting = True
+            try:
+                self._stop()
+                self._start()
+            finally:
+                self.restarting = False
 
     def _start(self) -> None:
         from .pipeline_loops import run_pipeline_process
@@ -226,8 +232,27 @@ class PipelineProcessHandle:
         self._error_at_stop = (
             channels.init_error.value.decode(errors="replace") or self._error_at_stop
         )
-        for shared_queue in channels.queues():
-            shared_queue.cancel_join_thread()
-            shared_queue.close()
+        _close_queues(channels.queues())
         process.close()
         logger.info("ai-runner double: pipeline process stopped")
+
+
+def _close_queues(queues: tuple[Queue, ...]) -> None:
+    """Close the queues and let their feeder threads end, so their semaphores are released.
+
+    A feeder thread holds two semaphores until it ends; if uvicorn re-raises SIGTERM while one
+    still runs, the resource tracker reports them as leaked. With the child gone and the read
+    ends closed, a feeder blocked on the pipe gets EPIPE and ends; the wait is bounded anyway.
+    """
+    for shared_queue in queues:
+        shared_queue.close()
+
+    def join_feeders() -> None:
+        for shared_queue in queues:
+            shared_queue.join_thread()
+
+    joiner = threading.Thread(target=join_feeders, name="double-queue-close", daemon=True)
+    joiner.start()
+    joiner.join(_FEEDER_JOIN_TIMEOUT_S)
+    if joiner.is_alive():
+        logger.warning("ai-runner double: a process queue's feeder thread did not end")

@@ -76,8 +76,12 @@ class LiveStreamService:
 
     def health(self) -> str:
         """LOADING, IDLE, OK or ERROR, mapped from the pipeline state as ai-runner maps it."""
-        if self._closed or not self.process.is_alive():
+        if self._closed:
             return "ERROR"
+        if self.process.restarting:
+            return "LOADING"
+        if not self.process.is_alive():
+            return "ERROR"  # dead: ERROR until the monitor restarts it (within a second)
         return health_of(self.monitor.state)
 
     def start_stream(self, request: StreamRequest) -> None:
@@ -86,11 +90,11 @@ class LiveStreamService:
         self._call(self._start_stream(request, time.time()))
 
     async def _start_stream(self, request: StreamRequest, requested_at: float) -> None:
-        if not self.process.is_alive() or self.monitor.state == PipelineState.ERROR:
-            # ai-runner would have restarted its pipeline process by now; the double cannot.
+        if self.monitor.state == PipelineState.ERROR:
+            # Out of restarts (ai-runner would start a stream that never gets output).
             raise InferenceError(
-                original_exception="ai-runner double: the pipeline process is in ERROR (the "
-                f"double does not restart it): {self.process.last_error or 'see the logs'}"
+                original_exception="ai-runner double: the pipeline is in ERROR after its "
+                f"restarts: {self.process.last_error or 'see the logs'}"
             )
         previous = self.stream
         if previous is not None and previous.is_running():
