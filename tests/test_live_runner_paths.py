@@ -173,6 +173,19 @@ def reserve(orchestrator, label: str) -> dict:
     return response.json()
 
 
+def start_stream(session: dict, params: dict | None = None) -> httpx.Response:
+    """POST /stream/start, retried while the runner answers 503 (its pipeline restarting after
+    the previous session, say), as the project's client does."""
+    deadline = time.monotonic() + 120
+    while True:
+        response = httpx.post(
+            f"{session['app_url']}/stream/start", json={"params": params or {}}, timeout=60
+        )
+        if response.status_code != 503 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.5)
+
+
 def stop(session: dict) -> None:
     httpx.post(f"{session['control_url']}/stop", timeout=10)
 
@@ -186,7 +199,7 @@ def test_a_second_session_gets_a_clear_409_and_bad_params_a_422(live_runner):
         )
         assert bad.status_code == 422, bad.text
         assert "strength" in bad.text
-        started = httpx.post(f"{first['app_url']}/stream/start", json={}, timeout=60)
+        started = start_stream(first)
         assert started.status_code == 200, started.text
         assert set(started.json()["channels"]) == {"in", "out", "control", "events"}
         refused = httpx.post(f"{second['app_url']}/stream/start", json={}, timeout=30)
@@ -209,7 +222,7 @@ def test_a_released_session_frees_the_runner_for_the_next(live_runner):
     for _ in range(2):
         session = reserve(orchestrator, LIVE_NAME)
         try:
-            started = httpx.post(f"{session['app_url']}/stream/start", json={}, timeout=60)
+            started = start_stream(session)
             assert started.status_code == 200, started.text
         finally:
             stop(session)
@@ -219,7 +232,7 @@ def test_the_runner_never_logs_a_session_token(live_runner):
     orchestrator = live_runner["orchestrator"]
     session = reserve(orchestrator, LIVE_NAME)
     try:
-        started = httpx.post(f"{session['app_url']}/stream/start", json={}, timeout=60)
+        started = start_stream(session)
         assert started.status_code == 200, started.text
     finally:
         stop(session)

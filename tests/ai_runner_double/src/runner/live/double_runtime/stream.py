@@ -121,6 +121,10 @@ class StreamSession:
 
     async def _ingress(self) -> None:
         async for frame in self.channels.ingress(self.stop_event):
+            if self.stop_event.is_set():
+                # Frames the decoder flushes after a stop would count as input that never
+                # gets output, and the monitor would call the idle pipeline stalled.
+                break
             self.monitor.record_input()
             self.process.send_input(frame)
         logger.info("ai-runner double: input ended")
