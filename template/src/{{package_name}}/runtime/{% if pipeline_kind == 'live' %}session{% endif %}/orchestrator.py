@@ -8,6 +8,7 @@ import asyncio
 import json
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -91,6 +92,38 @@ def _unreachable(orchestrator: str, error: httpx.HTTPError) -> ClientError:
     )
 
 
+async def _post_until_served(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    retry: frozenset[int],
+    deadline: float,
+    waiting: str,
+    gave_up: Callable[[httpx.Response], ClientError],
+    unreachable: Callable[[httpx.HTTPError], ClientError],
+    progress: Progress,
+    stop: asyncio.Event | None,
+    body: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """POST until the answer is not one of `retry` (statuses that mean "not ready yet"),
+    waiting as Retry-After says and saying `waiting` once; past the deadline
+    (time.monotonic()), raise `gave_up(response)`."""
+    told = False
+    while True:
+        try:
+            response = await client.post(url, json=body)
+        except httpx.HTTPError as error:
+            raise unreachable(error) from error
+        if response.status_code not in retry:
+            return response
+        if time.monotonic() >= deadline:
+            raise gave_up(response)
+        if not told:
+            progress.line(waiting)
+            told = True
+        await pause_before_retry(response, stop)
+
+
 async def reserve_session(
     client: httpx.AsyncClient,
     orchestrator: str,
@@ -101,41 +134,36 @@ async def reserve_session(
 ) -> Session:
     """POST /apps/{runner}/session; 503 (busy or not healthy yet) is retried until the
     deadline (time.monotonic())."""
-    url = f"{orchestrator}/apps/{quote(runner, safe='')}/session"
-    told = False
-    while True:
-        try:
-            response = await client.post(url)
-        except httpx.HTTPError as error:
-            raise _unreachable(orchestrator, error) from error
-        if response.status_code == 200:
-            break
-        if response.status_code == 404:
-            raise ClientError(
-                f"the orchestrator at {orchestrator} has no live runner '{runner}' "
-                f"({error_detail(response)}). Check --runner (or ${RUNNER_ENV}) against its "
-                "live-runner configuration, and that the runner is registered.",
-                EXIT_RUNNER,
-            )
-        if response.status_code == 402:
-            raise ClientError(
-                f"runner '{runner}' asks for payment: this client supports off-chain "
-                "orchestrators only.",
-                EXIT_RUNNER,
-            )
-        if response.status_code in (409, 503):
-            if time.monotonic() >= ready_deadline:
-                raise ClientError(
-                    f"runner '{runner}' is busy (all its sessions in use) or not healthy: "
-                    f"the orchestrator still answers {response.status_code} "
-                    f"({error_detail(response)}). Try again later, or raise --ready-timeout.",
-                    EXIT_RUNNER,
-                )
-            if not told:
-                progress.line(f"runner '{runner}' is busy or not ready yet: waiting for it...")
-                told = True
-            await pause_before_retry(response, stop)
-            continue
+    response = await _post_until_served(
+        client,
+        f"{orchestrator}/apps/{quote(runner, safe='')}/session",
+        retry=frozenset({409, 503}),
+        deadline=ready_deadline,
+        waiting=f"runner '{runner}' is busy or not ready yet: waiting for it...",
+        gave_up=lambda response: ClientError(
+            f"runner '{runner}' is busy (all its sessions in use) or not healthy: "
+            f"the orchestrator still answers {response.status_code} "
+            f"({error_detail(response)}). Try again later, or raise --ready-timeout.",
+            EXIT_RUNNER,
+        ),
+        unreachable=lambda error: _unreachable(orchestrator, error),
+        progress=progress,
+        stop=stop,
+    )
+    if response.status_code == 404:
+        raise ClientError(
+            f"the orchestrator at {orchestrator} has no live runner '{runner}' "
+            f"({error_detail(response)}). Check --runner (or ${RUNNER_ENV}) against its "
+            "live-runner configuration, and that the runner is registered.",
+            EXIT_RUNNER,
+        )
+    if response.status_code == 402:
+        raise ClientError(
+            f"runner '{runner}' asks for payment: this client supports off-chain "
+            "orchestrators only.",
+            EXIT_RUNNER,
+        )
+    if response.status_code != 200:
         raise ClientError(
             f"reserving a session failed: HTTP {response.status_code}: {error_detail(response)}",
             EXIT_RUNNER,
@@ -162,41 +190,39 @@ async def start_stream(
 ) -> StreamChannels:
     """POST {app_url}/stream/start; 503 (the pipeline is still loading) is retried until the
     deadline (time.monotonic())."""
-    url = f"{session.app_url}/stream/start"
-    told = False
-    while True:
-        try:
-            response = await client.post(url, json={"params": params})
-        except httpx.HTTPError as error:
-            raise ClientError(f"starting the stream failed: {error!r}", EXIT_RUNNER) from error
-        status = response.status_code
-        if status == 200:
-            break
-        if status == 503:
-            if time.monotonic() >= ready_deadline:
-                raise ClientError(
-                    f"the runner is still not ready ({error_detail(response)}). It may still "
-                    "be loading its model: raise --ready-timeout, or look at the runner's logs.",
-                    EXIT_RUNNER,
-                )
-            if not told:
-                progress.line("the runner is not ready yet (loading?): waiting for it...")
-                told = True
-            await pause_before_retry(response, stop)
-            continue
-        if status == 422:
-            raise ClientError(f"the runner refused --params: {error_detail(response)}", EXIT_PARAMS)
-        if status == 409:
-            raise ClientError(
-                f"the runner is busy with another stream ({error_detail(response)}).", EXIT_RUNNER
-            )
-        if status == 400:
-            raise ClientError(
-                f"the runner refused the request ({error_detail(response)}). Its session "
-                "headers come from the orchestrator: is --orchestrator the orchestrator, not "
-                "the runner itself?",
-                EXIT_RUNNER,
-            )
+    response = await _post_until_served(
+        client,
+        f"{session.app_url}/stream/start",
+        body={"params": params},
+        retry=frozenset({503}),
+        deadline=ready_deadline,
+        waiting="the runner is not ready yet (loading?): waiting for it...",
+        gave_up=lambda response: ClientError(
+            f"the runner is still not ready ({error_detail(response)}). It may still "
+            "be loading its model: raise --ready-timeout, or look at the runner's logs.",
+            EXIT_RUNNER,
+        ),
+        unreachable=lambda error: ClientError(
+            f"starting the stream failed: {error!r}", EXIT_RUNNER
+        ),
+        progress=progress,
+        stop=stop,
+    )
+    status = response.status_code
+    if status == 422:
+        raise ClientError(f"the runner refused --params: {error_detail(response)}", EXIT_PARAMS)
+    if status == 409:
+        raise ClientError(
+            f"the runner is busy with another stream ({error_detail(response)}).", EXIT_RUNNER
+        )
+    if status == 400:
+        raise ClientError(
+            f"the runner refused the request ({error_detail(response)}). Its session "
+            "headers come from the orchestrator: is --orchestrator the orchestrator, not "
+            "the runner itself?",
+            EXIT_RUNNER,
+        )
+    if status != 200:
         raise ClientError(
             f"starting the stream failed: HTTP {status}: {error_detail(response)}", EXIT_RUNNER
         )
