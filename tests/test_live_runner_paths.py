@@ -217,25 +217,25 @@ def test_a_second_session_gets_a_clear_409_and_bad_params_a_422(live_runner):
         stop(second)
 
 
-def test_a_released_session_frees_the_runner_for_the_next(live_runner):
-    orchestrator = live_runner["orchestrator"]
-    for _ in range(2):
-        session = reserve(orchestrator, LIVE_NAME)
-        try:
-            started = start_stream(session)
-            assert started.status_code == 200, started.text
-        finally:
-            stop(session)
-
-
-def test_the_runner_never_logs_a_session_token(live_runner):
-    orchestrator = live_runner["orchestrator"]
+def one_session(orchestrator) -> dict:
+    """Reserve a session, start its stream, stop it: the session."""
     session = reserve(orchestrator, LIVE_NAME)
     try:
         started = start_stream(session)
         assert started.status_code == 200, started.text
     finally:
         stop(session)
+    return session
+
+
+def test_a_released_session_frees_the_runner_for_the_next(live_runner):
+    for _ in range(2):
+        one_session(live_runner["orchestrator"])
+
+
+def test_the_runner_never_logs_a_session_token(live_runner):
+    orchestrator = live_runner["orchestrator"]
+    session = one_session(orchestrator)
     time.sleep(1)
     log = live_runner["log"].read_text()
     assert session["session_id"] in log, "the session is logged by its id"
