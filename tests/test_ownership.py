@@ -125,7 +125,8 @@ PUBLIC_SIGNATURES = {
     ("local_stream", "synthetic_frame"): "(width: int, height: int, index: int) -> torch.Tensor",
     ("local_stream", "stream_frames"): (
         "async (pipeline: Pipeline, frames: Iterable[torch.Tensor], *, request_id: "
-        "str='local-stream', fps: float=0.0, drain_timeout_s: float=30.0) -> StreamResult"
+        "str='local-stream', fps: float=0.0, drain_timeout_s: float=30.0, keep_outputs: bool=True, "
+        "on_output: Callable[[VideoOutput, float], None] | None=None) -> StreamResult"
     ),
 }
 
