@@ -407,6 +407,12 @@ def test_the_update_hook_lists_what_the_merge_left_to_resolve(tmp_path, monkeypa
     (tmp_path / "pyproject.toml.rej").write_text("@@ -1 +1 @@\n")
     (tmp_path / "clean.py").write_text("print('fine')\n")
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    # Ignored folders are never read: weights and environments hold nothing copier merged.
+    (tmp_path / ".gitignore").write_text("models/\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "notes.txt").write_text("<<<<<<< before updating\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "clean.py", "Dockerfile"], cwd=tmp_path, check=True)
     assert left_to_resolve(tmp_path) == ["Dockerfile", "pyproject.toml.rej"]
 
 
