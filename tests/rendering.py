@@ -1,4 +1,11 @@
-"""Render the template the way users do (copier's API, --trust, --defaults) into a folder."""
+"""Render the template the way users do (copier's API, --trust, --defaults) into a folder.
+
+Not pytest-copie (0.3.1): it always runs the tasks (`uv lock`, `git init`: seconds each, and
+a network this machine lacks) where most tests check rendered files only; it renders from git
+at HEAD, so an uncommitted change is copied with a DirtyLocalWarning and a temporary commit
+that a later update cannot find; and it passes answers as user defaults, not as answers given.
+Rendering a snapshot of the working tree with copier's own API is these few lines.
+"""
 
 import os
 import shutil
