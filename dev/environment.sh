@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # Sourced by dev/test.sh and dev/quickstart.sh: creates (once) and activates .venv with the
 # template's test environment and the offline double of ai-runner.
+# pip, not a uv- or nox-managed environment: pip honours the machine's own configuration (the CI
+# machines keep torch's CPU build on disk as a find-links entry), where uv resolves torch==2.13.0
+# to PyPI's CUDA build and its nvidia-* wheels, several GB. The stamp is a hash of every input,
+# the same freshness check a lock gives, for one environment that nox would only wrap.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
