@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from .rendering import snapshot_template
+from .rendering import NEWEST_RELEASE, RELEASES, snapshot_template
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +22,18 @@ def _no_downloads_of_interpreters_or_models():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _torch_index_answered_by_pypi():
+    # Generated projects take torch from the PyTorch index the release table names, which these
+    # machines cannot reach; PyPI has the same torch release (another build), so the tests' locks
+    # resolve against it. tests/test_torch_index.py checks the index the projects really name.
+    name = RELEASES[NEWEST_RELEASE]["torch_index"]["name"]
+    saved = os.environ.get("UV_INDEX")
+    os.environ["UV_INDEX"] = f"{name}=https://pypi.org/simple"
+    yield
+    if saved is None:
+        os.environ.pop("UV_INDEX", None)
+    else:
+        os.environ["UV_INDEX"] = saved

@@ -13,6 +13,12 @@ def test_every_row_has_what_the_template_renders_from():
         assert all(re.fullmatch(r"3\.\d+", version) for version in row["python"])
         newest_python = tuple(map(int, row["python"][-1].split(".")))
         assert tuple(map(int, row["python_below"].split("."))) > newest_python
+        assert re.fullmatch(r"\d+\.\d+\.\d+", row["torch"]), row["torch"]
+        # torch's build is the index's: pytorch-<build> at download.pytorch.org/whl/<build>
+        index = row["torch_index"]
+        build = re.fullmatch(r"https://download\.pytorch\.org/whl/(cu\d+)", index["url"])
+        assert build, index["url"]
+        assert index["name"] == f"pytorch-{build[1]}"
         assert row["notes"].strip()
 
 

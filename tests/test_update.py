@@ -32,6 +32,8 @@ NEWER_ROW = {
     "batch_base_image": f"livepeer/ai-runner:{NEWER_AI_RUNNER}",
     "python": ["3.10", "3.11"],
     "python_below": "3.12",
+    "torch": "2.7.1",
+    "torch_index": {"name": "pytorch-cu128", "url": "https://download.pytorch.org/whl/cu128"},
     "notes": "A release made up by the update tests.",
 }
 GIT_IDENTITY = {
