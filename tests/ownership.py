@@ -19,6 +19,7 @@ NOT_RENDERED = {".copier-answers.yml", "uv.lock"}
 PUBLIC_API = {
     "model_dir": {"MODEL_FOLDER", "model_dir_root", "models_dir"},
     "worker": {"InferenceWorker", "WorkerStopped"},
+    "device": {"DeviceFrames", "Upload", "model_device"},
     "local_stream": {"StreamResult", "stream_frames", "synthetic_frame"},
     "http_guard": {"guarded_route", "http_error"},
 }

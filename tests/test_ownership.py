@@ -107,6 +107,17 @@ PUBLIC_SIGNATURES = {
         "stop": "async (self) -> None",
     },
     ("worker", "WorkerStopped"): {},
+    ("device", "model_device"): "() -> torch.device",
+    ("device", "DeviceFrames"): {
+        "__init__": "(self, device: torch.device, dtype: torch.dtype) -> None",
+        "upload": "(self, frame: Tensor) -> Upload",
+        "download": "(self, image: Tensor) -> Tensor",
+    },
+    ("device", "Upload"): {
+        "tensor": "Tensor",
+        "copied": "'torch.cuda.Event | None'",
+        "wait": "(self) -> Tensor",
+    },
     ("local_stream", "StreamResult"): {
         "outputs": "list[VideoOutput]",
         "latencies_s": "list[float]",

@@ -12,14 +12,18 @@ LUMA = (0.299, 0.587, 0.114)
 
 
 class ColorGrade(nn.Module):
-    """Maps each pixel's RGB through a 3x3 matrix plus an offset (a 1x1 convolution)."""
+    """Maps each pixel's RGB through a 3x3 matrix plus an offset."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.mix = nn.Conv2d(3, 3, kernel_size=1)
+        self.matrix = nn.Parameter(torch.eye(3))
+        self.offset = nn.Parameter(torch.zeros(3))
 
     def forward(self, frames: Tensor) -> Tensor:
-        return self.mix(frames)
+        # einsum keeps the input's memory layout and is several times faster on a CPU than the
+        # same sum as a 1x1 convolution over channels-last frames.
+        graded = torch.einsum("oc,nchw->nohw", self.matrix, frames)
+        return graded.add_(self.offset.view(1, 3, 1, 1))
 
 
 class Effect(nn.Module):
@@ -32,7 +36,7 @@ class Effect(nn.Module):
 
     def forward(self, frames: Tensor, strength: float) -> Tensor:
         styled = self.grade(self.backbone(frames))
-        return torch.lerp(frames, styled, strength).clamp(0.0, 1.0)
+        return torch.lerp(frames, styled, strength).clamp_(0.0, 1.0)
 
 
 def reference_grade(style: str) -> ColorGrade:
@@ -52,6 +56,6 @@ def reference_grade(style: str) -> ColorGrade:
         raise ValueError(f"unknown style {style!r}")
     grade = ColorGrade()
     with torch.no_grad():
-        grade.mix.weight.copy_(matrix.reshape(3, 3, 1, 1))
-        grade.mix.bias.copy_(offset)
+        grade.matrix.copy_(matrix)
+        grade.offset.copy_(offset)
     return grade

@@ -1,8 +1,14 @@
-"""What both benchmarks report: the runtime and device they ran on, percentiles, model timing."""
+"""What both benchmarks report: the runtime and device they ran on, percentiles, model timing,
+memory; and how they print it."""
 
+import json
+import resource
+import statistics
+import sys
 import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import torch
 
@@ -33,10 +39,16 @@ def describe_device() -> str:
 
 
 def percentile_ms(seconds: list[float], percent: float) -> float:
-    ordered = sorted(seconds)
-    if not ordered:
-        return float("nan")
-    return 1000.0 * ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
+    """The `percent` percentile (0-100, in steps of 0.1) of durations in seconds, in ms,
+    interpolated between samples; NaN when there are none."""
+    if len(seconds) < 2:
+        return 1000.0 * seconds[0] if seconds else float("nan")
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent must be within 0-100, got {percent}")
+    if percent in (0, 100):
+        return 1000.0 * (min(seconds) if percent == 0 else max(seconds))
+    cuts = statistics.quantiles(seconds, n=1000, method="inclusive")
+    return 1000.0 * cuts[min(998, max(0, round(percent * 10) - 1))]
 
 
 MODEL_TIMING_RUNS = 50
@@ -51,6 +63,23 @@ def model_only_per_second(pipeline: object, width: int, height: int) -> float | 
     step = hook(width, height)
     with torch.inference_mode():
         return steps_per_second(step, MODEL_TIMING_RUNS)
+
+
+def step_times_s(pipeline: object, width: int, height: int, count: int) -> list[float] | None:
+    """Each of `count` runs of the model alone, timed one by one (waiting for the GPU after
+    each): the model's own latency, which the pipeline's is compared with."""
+    hook = getattr(pipeline, "benchmark_step", None)
+    if hook is None:
+        return None
+    step = hook(width, height)
+    times = []
+    with torch.inference_mode():
+        for _ in range(count):
+            started = time.perf_counter()
+            step()
+            synchronize()
+            times.append(time.perf_counter() - started)
+    return times
 
 
 def steps_per_second(step: Callable[[], object], count: int, warmup: int = 3) -> float:
@@ -74,3 +103,28 @@ def peak_gpu_mib() -> float | None:
     if not torch.cuda.is_available():
         return None
     return torch.cuda.max_memory_allocated() / 2**20
+
+
+def peak_rss_mib() -> float:
+    """The most memory this process has held (resident set), in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes there, KiB here
+
+
+def rss_mib() -> float | None:
+    """The memory this process holds now (resident set), in MiB; None where /proc is absent."""
+    try:
+        resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return resident_pages * resource.getpagesize() / 2**20
+
+
+def report_json(report: dict) -> str:
+    """The report as one line of JSON (`--json` prints it last on stdout, for scripts to read
+    with `tail -n 1`). NaN, where there were no samples, becomes null: JSON has no NaN."""
+    clean = {
+        key: None if isinstance(value, float) and value != value else value
+        for key, value in report.items()
+    }
+    return json.dumps(clean, sort_keys=True)

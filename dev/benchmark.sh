@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Generate the default live pipeline and benchmark it: the one command behind docs/performance.md.
+#
+#   bash dev/benchmark.sh                 capacity and 30 fps runs at 512x512: tables, then JSON
+#   bash dev/benchmark.sh --soak          also 10,000 frames at twice the model's rate
+#   bash dev/benchmark.sh --ablation      also what each design choice buys (dev/ablation.py)
+#   BENCH_ARGS="--device cuda" bash dev/benchmark.sh    extra arguments for every bench run
+#
+# The project is generated into a temporary folder and removed afterwards. Where GitHub answers
+# it runs on the real ai-runner (uv sync, as its README says); where it does not, on the offline
+# double of ai-runner kept in tests/ (QUICKSTART_RUNTIME=double forces that), like quickstart.sh.
+set -euo pipefail
+# shellcheck source=dev/environment.sh
+source "$(dirname "${BASH_SOURCE[0]}")/environment.sh"
+
+soak=false
+ablation=false
+for argument in "$@"; do
+    case "$argument" in
+        --soak) soak=true ;;
+        --ablation) ablation=true ;;
+        -h | --help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "Unknown argument $argument: use --soak, --ablation or --help." >&2; exit 2 ;;
+    esac
+done
+
+workdir="$(mktemp -d)"
+trap 'rm -rf "$workdir"' EXIT
+destination="$workdir/my-pipeline"
+
+runtime="${QUICKSTART_RUNTIME:-}"
+if [ -z "$runtime" ]; then
+    if python -c 'import urllib.request; urllib.request.urlopen("https://github.com/livepeer/ai-runner", timeout=5)' 2>/dev/null
+    then runtime=real; else runtime=double; fi
+fi
+
+echo "==> Generating the default pipeline into $destination"
+copier copy --trust --defaults --quiet --skip-tasks --vcs-ref HEAD "$repo_root" "$destination"
+cd "$destination" || exit 1
+export MODEL_DIR="$destination/models"
+if [ "$runtime" = real ]; then
+    echo "==> Installing it with uv: the real ai-runner, torch, diffusers, transformers"
+    env -u VIRTUAL_ENV uv sync --quiet
+    run=(env -u VIRTUAL_ENV uv run python)
+else
+    echo "==> GitHub is out of reach: running on the OFFLINE DOUBLE of ai-runner (tests/ai_runner_double)"
+    export PYTHONPATH="$destination/src"  # this environment has its dependencies: no install
+    run=(python)
+fi
+echo "==> Machine: $(nproc) CPU cores, $(python -c 'import platform; print(platform.processor() or platform.machine())'), load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+
+read -r -a extra <<<"${BENCH_ARGS:-}"  # a list of arguments, split on spaces
+quiet_logs() { grep -v 'level=INFO' >&2 || true; }  # keep warnings and errors, not INFO lines
+bench() {
+    "${run[@]}" -m my_pipeline.runtime.bench --json "${extra[@]}" "$@" 2> >(quiet_logs) |
+        tee "$workdir/last.out"
+}
+json_of_last() { tail -n 1 "$workdir/last.out"; }
+
+echo "==> Capacity: frames sent twice as fast as the model alone takes them"
+bench --frames 600 --input-fps 0
+capacity="$(json_of_last)"
+echo "==> A live stream: 30 fps in"
+bench --frames 300 --input-fps 30 --no-prepare
+paced="$(json_of_last)"
+soaked="null"
+if $soak; then
+    rate="$(python -c 'import json, sys; print(2 * json.loads(sys.argv[1])["raw_fps"])' "$capacity")"
+    echo "==> Soak: 10,000 frames at $rate fps (twice the model's rate)"
+    bench --frames 10000 --input-fps "$rate" --no-prepare
+    soaked="$(json_of_last)"
+fi
+if $ablation; then
+    echo "==> Ablation: each design choice taken away in turn"
+    "${run[@]}" "$repo_root/dev/ablation.py" my_pipeline 2> >(quiet_logs)
+fi
+echo "==> JSON (capacity, 30 fps, soak):"
+printf '{"capacity": %s, "at_30_fps": %s, "soak": %s}\n' "$capacity" "$paced" "$soaked"
