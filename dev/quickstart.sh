@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Generate the default live pipeline and run it: prepare its model, initialize it, stream 300
-# frames through it and print fps and latency.
+# frames through it and print fps and latency, then run it on a generated sample clip and print
+# where the resulting video and its contact sheet are.
 #
 #   bash dev/quickstart.sh [DESTINATION]        (default: ./quickstart/my-pipeline)
 #
@@ -53,5 +54,12 @@ echo "==> Preparing the model into $MODEL_DIR"
 "${run[@]}" my-pipeline --prepare-models
 echo "==> Streaming 300 frames through the pipeline"
 "${run[@]}" python -m my_pipeline.runtime.bench --frames 300
+echo "==> Trying it on a sample clip, in real time, as ai-runner would run it on the network"
+video="$destination/try-output/sample.mp4"
+sheet="$destination/try-output/sample-contact-sheet.png"
+"${run[@]}" my-pipeline-try --sample --seconds 5 --no-prepare --side-by-side \
+    --output "$video" --contact-sheet "$sheet"
 echo
 echo "Done. The project is in $destination; its README.md says what to do next."
+echo "  video (input | output): $video"
+echo "  contact sheet:          $sheet"

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STREAM, ClientError
 from .frames import MAX_RUNNER_FPS, SAMPLE_SECONDS
-from .options import ClientOptions
+from .options import ClientOptions, parse_json_object, parse_params_at
 from .orchestrator import DEFAULT_ORCHESTRATOR, RUNNER_ENV
 from .progress import Progress
 from .run import run_session
@@ -65,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the live runner's label or id (default ${RUNNER_ENV})",
     )
     parser.add_argument(
-        "--params", metavar="JSON", help="the stream's initial parameters, a JSON object"
+        "--params",
+        metavar="JSON",
+        help="the stream's initial parameters: a JSON object, or @FILE to read one from a file",
     )
     parser.add_argument(
         "--params-at",
@@ -110,34 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return parser
-
-
-def parse_json_object(text: str, what: str) -> dict[str, Any]:
-    """Parse a JSON object from the command line, or raise ValueError saying what is wrong."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{what} is not valid JSON ({error.msg} at column {error.colno})"
-        ) from None
-    if not isinstance(value, dict):
-        example = '{"prompt": "..."}'
-        raise ValueError(f"{what} must be a JSON object, for example '{example}'")
-    return value
-
-
-def parse_params_at(pairs: Sequence[Sequence[str]]) -> list[tuple[float, dict[str, Any]]]:
-    """--params-at SECONDS JSON pairs, in time order; ValueError says what is wrong."""
-    schedule = []
-    for seconds_text, json_text in pairs:
-        try:
-            seconds = float(seconds_text)
-        except ValueError:
-            seconds = math.nan
-        if not (math.isfinite(seconds) and seconds >= 0):
-            raise ValueError(f"--params-at SECONDS must be zero or more, not {seconds_text!r}")
-        schedule.append((seconds, parse_json_object(json_text, "--params-at JSON")))
-    return sorted(schedule, key=lambda item: item[0])
 
 
 def check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -170,4 +170,6 @@ def sample_frames(
     convert.link_to(sink)
     graph.configure()
     for index in range(max(1, math.ceil(seconds * fps - 1e-9))):
-        yield stamp_frame(sink.pull(), index, fps)
+        frame = sink.pull()
+        assert isinstance(frame, av.VideoFrame)  # the graph makes video
+        yield stamp_frame(frame, index, fps)

@@ -1,7 +1,11 @@
-"""What one run is asked to do: the command line, parsed and checked (cli.py)."""
+"""What one run is asked to do: the command line, parsed and checked (cli.py), and the parameter
+parsing that this client and the `<name>-try` command (runtime/tryit/) share."""
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -27,3 +31,40 @@ class ClientOptions:
     insecure: bool = False  # skip TLS certificate checks
     json_summary: bool = False
     quiet: bool = False
+
+
+def parse_json_object(text: str, what: str) -> dict[str, Any]:
+    """A JSON object from the command line, or from a file when `text` is `@path`; ValueError
+    says what is wrong."""
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise ValueError(f"{what}: cannot read {path} ({reason})") from None
+        what = f"{what} ({path})"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        example = '{"prompt": "..."}'
+        raise ValueError(f"{what} must be a JSON object, for example '{example}'")
+    return value
+
+
+def parse_params_at(pairs: Sequence[Sequence[str]]) -> list[tuple[float, dict[str, Any]]]:
+    """--params-at (SECONDS, JSON) pairs, in time order; ValueError says what is wrong."""
+    schedule = []
+    for seconds_text, json_text in pairs:
+        try:
+            seconds = float(seconds_text)
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"--params-at SECONDS must be zero or more, not {seconds_text!r}")
+        schedule.append((seconds, parse_json_object(json_text, "--params-at JSON")))
+    return sorted(schedule, key=lambda item: item[0])

@@ -64,7 +64,7 @@ def decode_segments(segments: Iterable[bytes]) -> Iterator[av.VideoFrame]:
         if not data:
             continue
         try:
-            with av.open(io.BytesIO(bytes(data)), format="mpegts") as container:
+            with av.open(io.BytesIO(bytes(data)), "r", format="mpegts") as container:
                 if not container.streams.video:
                     continue
                 yield from container.decode(container.streams.video[0])
@@ -125,13 +125,15 @@ def write_mp4(segments: Sequence[bytes], path: Path, fps: Fraction) -> OutputInf
     clock = ForwardClock(fps)
     frames, width, height, last = 0, 0, 0, 0.0
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as mp4:
-        stream = None
+        stream: av.VideoStream | None = None
         for frame in decode_segments(segments):
             if stream is None:
                 width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
-                stream = mp4.add_stream(
+                added = mp4.add_stream(
                     "libx264", rate=fps, options={"preset": "veryfast", "crf": "20"}
                 )
+                assert isinstance(added, av.VideoStream)  # libx264 makes a video stream
+                stream = added
                 stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
                 stream.codec_context.time_base = time_base
             last = clock.place(frame.time)

@@ -172,7 +172,7 @@ async def _exchange(
     schedule, then drain the output. Fills in the summary's sent counts, parameter updates
     and error."""
     subscriber = asyncio.create_task(TrickleSubscriber(client, channels.output).run(collector))
-    background = [subscriber]
+    background: list[asyncio.Task[Any]] = [subscriber]
     if channels.events:
         background.append(asyncio.create_task(watch_events(client, channels.events, progress)))
     pacer.start()

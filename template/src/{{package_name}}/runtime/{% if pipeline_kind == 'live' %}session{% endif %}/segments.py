@@ -54,6 +54,7 @@ class TsSegment:
                 "x264-params": "scenecut=0",  # no keyframe but the first
             },
         )
+        assert isinstance(stream, av.VideoStream)  # libx264 makes a video stream
         stream.width = width
         stream.height = height
         stream.pix_fmt = "yuv420p"
@@ -91,7 +92,7 @@ def inspect_segment(data: bytes) -> SegmentInfo:
     """Count a segment's video packets and read its first timestamp (no decoding)."""
     frames, first = 0, None
     try:
-        with av.open(io.BytesIO(data), format="mpegts") as container:
+        with av.open(io.BytesIO(data), "r", format="mpegts") as container:
             if not container.streams.video:
                 return SegmentInfo(0, None)
             for packet in container.demux(container.streams.video[0]):
