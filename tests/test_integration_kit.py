@@ -475,6 +475,7 @@ def test_a_batch_project_gets_a_batch_override_and_no_aimodels_json(projects, na
         "dl_checkpoints.sh.diff",
         "docker.go.diff",
         "image-overrides.json",
+        "request-params.json",  # an example request's params, valid against --params-schema
         "runners.json",  # the live runner's static registration: the batch kind's way in
     ]
     readme = (integration / "README.md").read_text()

@@ -135,6 +135,7 @@ def test_defaults_are_accepted(template, tmp_path):
         "my-pipeline": "my_pipeline.main:main",
         "my-pipeline-bench": "my_pipeline.runtime.bench:main",
         "my-pipeline-session": "my_pipeline.runtime.session.cli:main",
+        "my-pipeline-try": "my_pipeline.runtime.tryit.cli:main",
     }
 
 
@@ -181,6 +182,8 @@ def test_pyproject_escapes_text_answers_beyond_what_the_validators_allow():
         ai_runner_version=NEWEST_RELEASE,
         python_version=release["python"][-1],
         python_below=release["python_below"],
+        torch_version=release["torch"],
+        torch_index=release["torch_index"],
         description=hostile,
         author_name=hostile,
         author_email=hostile,
@@ -221,6 +224,7 @@ def test_batch_answers_render_a_batch_project_on_the_batch_base_image(template, 
     assert scripts == {
         "my-pipeline": "my_pipeline.main:main",
         "my-pipeline-bench": "my_pipeline.runtime.bench:main",
+        "my-pipeline-try": "my_pipeline.runtime.tryit:main",
     }
 
 
