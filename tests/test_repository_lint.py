@@ -16,11 +16,11 @@ def run(*command: str) -> None:
 
 
 def test_ruff_lint_passes():
-    run(str(BIN / "ruff"), "check", "--no-cache", "hooks", "tests", "extensions")
+    run(str(BIN / "ruff"), "check", "--no-cache", "hooks", "tests", "extensions", "dev")
 
 
 def test_ruff_format_is_clean():
-    run(str(BIN / "ruff"), "format", "--no-cache", "--check", "hooks", "tests", "extensions")
+    run(str(BIN / "ruff"), "format", "--no-cache", "--check", "hooks", "tests", "extensions", "dev")
 
 
 def test_shell_scripts_pass_shellcheck():
