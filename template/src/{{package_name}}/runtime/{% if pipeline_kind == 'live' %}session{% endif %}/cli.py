@@ -15,22 +15,16 @@ from pathlib import Path
 
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STREAM, ClientError
 from .frames import MAX_RUNNER_FPS, SAMPLE_SECONDS
-from .options import ClientOptions, parse_json_object, parse_params_at
+from .options import ClientOptions, parse_json_object, parse_params_at, program_name
 from .orchestrator import DEFAULT_ORCHESTRATOR, RUNNER_ENV
 from .progress import Progress
 from .run import run_session
 from .summary import SessionSummary
 
 
-def program_name() -> str:
-    """`<name>-session` as installed, `python -m <package>.runtime.session` otherwise."""
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return f"python -m {__package__}" if name in ("", "__main__.py") else name
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=program_name(),
+        prog=program_name(__package__),
         description="Stream a video through a live-runner session on a go-livepeer "
         "orchestrator, in real time, and save the processed video.",
         epilog=f"The runner label may also come from ${RUNNER_ENV}. Exit codes: 2 usage, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -12,6 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from .orchestrator import DEFAULT_ORCHESTRATOR
+
+
+def program_name(package: str | None) -> str:
+    """The command as installed (`<name>-session`, `<name>-try`), or `python -m <package>`."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return f"python -m {package}" if name in ("", "__main__.py") else name
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,14 @@ from pathlib import Path
 
 from ..session.errors import EXIT_INTERRUPTED, EXIT_OK, ClientError
 from ..session.frames import SAMPLE_SECONDS
-from ..session.options import parse_json_object, parse_params_at
+from ..session.options import parse_json_object, parse_params_at, program_name
 from .options import OUTPUT_FOLDER, TryOptions
 from .sources import is_image
 
 
-def program_name() -> str:
-    """`<name>-try` as installed, `python -m <package>.runtime.tryit` otherwise."""
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return f"python -m {__package__}" if name in ("", "__main__.py") else name
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=program_name(),
+        prog=program_name(__package__),
         description="See what the pipeline does: run it on a video, images, a generated sample "
         "clip or a camera, as ai-runner would on the network, and save the result "
         f"(under {OUTPUT_FOLDER}/ unless --output) with a contact sheet of input and output.",
