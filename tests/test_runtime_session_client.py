@@ -888,3 +888,13 @@ def test_a_size_in_the_params_wins_over_the_sending_size(tmp_path):
     argv = ["in.mp4", out, "--runner", "r", "--width", "384", "--height", "256"]
     parsed = sc.cli.parse_args([*argv, "--params", '{"width": 640, "strength": 1}'])
     assert parsed.params == {"width": 640, "height": 256, "strength": 1}
+
+
+def test_the_sample_clip_is_the_same_every_time_and_an_effect_has_shades_to_work_on():
+    first, again = (sample(0.5, 96, 64) for _ in range(2))
+    assert len(first) == len(again) == 12
+    for one, other in zip(first, again, strict=True):
+        assert np.array_equal(one.to_ndarray(format="rgb24"), other.to_ndarray(format="rgb24"))
+    # Not only the test pattern's flat bars: many distinct colours, as a camera would give.
+    pixels = first[6].to_ndarray(format="rgb24").reshape(-1, 3)
+    assert len(np.unique(pixels, axis=0)) > 500

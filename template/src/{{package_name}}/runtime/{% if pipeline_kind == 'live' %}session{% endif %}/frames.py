@@ -161,12 +161,25 @@ def input_frames(
 def sample_frames(
     width: int, height: int, fps: Fraction, seconds: float = SAMPLE_SECONDS
 ) -> Iterator[av.VideoFrame]:
-    """A synthetic clip: FFmpeg's moving test pattern (colour bars, a sweep and a clock)."""
+    """A synthetic clip: FFmpeg's moving test pattern (colour bars, a sweep and a clock) blended
+    with slowly turning colour gradients. The bars alone are flat primaries that most effects
+    leave as they are (the example's toon changed them by 1%); the gradients give an effect
+    shades to band, recolour and outline (the toon: 8%), so its output is plain to see."""
     graph = av.filter.Graph()
-    source = graph.add("testsrc2", f"size={width}x{height}:rate={fps.numerator}/{fps.denominator}")
+    size_and_rate = f"size={width}x{height}:rate={fps.numerator}/{fps.denominator}"
+    pattern = graph.add("testsrc2", size_and_rate)
+    # Every colour and end point given: FFmpeg draws the ones left out at random.
+    gradients = graph.add(
+        "gradients",
+        f"{size_and_rate}:speed=0.02:x0=0:y0=0:x1={width - 1}:y1={height - 1}:nb_colors=3"
+        ":c0=0xff4040:c1=0x40c0ff:c2=0x60ff60",
+    )
+    blend = graph.add("blend", "all_mode=average")
     convert = graph.add("format", "yuv420p")
     sink = graph.add("buffersink")
-    source.link_to(convert)
+    pattern.link_to(blend, 0, 0)
+    gradients.link_to(blend, 0, 1)
+    blend.link_to(convert)
     convert.link_to(sink)
     graph.configure()
     for index in range(max(1, math.ceil(seconds * fps - 1e-9))):
