@@ -28,31 +28,15 @@ workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
 destination="$workdir/my-pipeline"
 
-runtime="${QUICKSTART_RUNTIME:-}"
-if [ -z "$runtime" ]; then
-    if python -c 'import urllib.request; urllib.request.urlopen("https://github.com/livepeer/ai-runner", timeout=5)' 2>/dev/null
-    then runtime=real; else runtime=double; fi
-fi
-
-echo "==> Generating the default pipeline into $destination"
-copier copy --trust --defaults --quiet --skip-tasks --vcs-ref HEAD "$repo_root" "$destination"
-cd "$destination" || exit 1
-export MODEL_DIR="$destination/models"
-if [ "$runtime" = real ]; then
-    echo "==> Installing it with uv: the real ai-runner, torch, diffusers, transformers"
-    env -u VIRTUAL_ENV uv sync --quiet
-    run=(env -u VIRTUAL_ENV uv run python)
-else
-    echo "==> GitHub is out of reach: running on the OFFLINE DOUBLE of ai-runner (tests/ai_runner_double)"
-    export PYTHONPATH="$destination/src"  # this environment has its dependencies: no install
-    run=(python)
-fi
+# shellcheck source=dev/default_project.sh
+source "$repo_root/dev/default_project.sh"
+generate_default_project "$destination" path
 echo "==> Machine: $(nproc) CPU cores, $(python -c 'import platform; print(platform.processor() or platform.machine())'), load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 read -r -a extra <<<"${BENCH_ARGS:-}"  # a list of arguments, split on spaces
 quiet_logs() { grep -v 'level=INFO' >&2 || true; }  # keep warnings and errors, not INFO lines
 bench() {
-    "${run[@]}" -m my_pipeline.runtime.bench --json "${extra[@]}" "$@" 2> >(quiet_logs) |
+    "${run[@]}" python -m my_pipeline.runtime.bench --json "${extra[@]}" "$@" 2> >(quiet_logs) |
         tee "$workdir/last.out"
 }
 json_of_last() { tail -n 1 "$workdir/last.out"; }
@@ -72,7 +56,7 @@ if $soak; then
 fi
 if $ablation; then
     echo "==> Ablation: each design choice taken away in turn"
-    "${run[@]}" "$repo_root/dev/ablation.py" my_pipeline 2> >(quiet_logs)
+    "${run[@]}" python "$repo_root/dev/ablation.py" my_pipeline 2> >(quiet_logs)
 fi
 echo "==> JSON (capacity, 30 fps, soak):"
 printf '{"capacity": %s, "at_30_fps": %s, "soak": %s}\n' "$capacity" "$paced" "$soaked"

@@ -18,37 +18,9 @@ if [ -e "$destination" ]; then
     exit 1
 fi
 
-github_answers() {
-    python - <<'PY'
-import sys, urllib.request
-try:
-    urllib.request.urlopen("https://github.com/livepeer/ai-runner", timeout=5)
-except Exception:
-    sys.exit(1)
-PY
-}
-
-runtime="${QUICKSTART_RUNTIME:-}"
-if [ -z "$runtime" ]; then
-    if github_answers; then runtime=real; else runtime=double; fi
-fi
-
-echo "==> Generating the default pipeline into $destination"
-# --skip-tasks: this script does what the post-generation steps would (lock, prepare, bench)
-copier copy --trust --defaults --quiet --skip-tasks --vcs-ref HEAD "$repo_root" "$destination"
-cd "$destination" || exit 1
-export MODEL_DIR="$destination/models"
-
-if [ "$runtime" = real ]; then
-    echo "==> Installing it with uv: the real ai-runner (git tag), torch, diffusers, transformers"
-    env -u VIRTUAL_ENV uv sync
-    run=(env -u VIRTUAL_ENV uv run)
-else
-    echo "==> GitHub is out of reach: running on the OFFLINE DOUBLE of ai-runner (tests/ai_runner_double)."
-    echo "    Same pipeline API, frame format and trickle streams; no GPU isolation, no audio."
-    python -m pip install --quiet --no-deps --no-build-isolation -e "$destination"
-    run=()
-fi
+# shellcheck source=dev/default_project.sh
+source "$repo_root/dev/default_project.sh"
+generate_default_project "$destination" install
 
 echo "==> Preparing the model into $MODEL_DIR"
 "${run[@]}" my-pipeline --prepare-models
