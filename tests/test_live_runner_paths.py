@@ -19,7 +19,7 @@ import httpx
 import numpy as np
 import pytest
 
-from .livepeer_double.fixtures import run_orchestrator
+from .livepeer_double.fixtures import end_process, run_orchestrator
 from .ownership import package_of
 from .projects import installed, project_env, run_in
 from .rendering import render
@@ -47,12 +47,7 @@ def serving(project: Path, *arguments: str, log: Path, **env: str):
         try:
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            end_process(process, grace_s=20)
 
 
 def registered(project: Path, runner_url: str, folder: Path, **changes) -> Path:
