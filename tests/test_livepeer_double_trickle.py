@@ -7,6 +7,7 @@ tests against it; the few that need the double's own options are skipped then.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import uuid
 
@@ -193,13 +194,26 @@ async def test_a_seq_that_is_not_a_number_is_400(http, channel):
     assert response.status == 400
 
 
+async def assert_dropped_without_an_answer(request) -> None:
+    # A dropped connection reaches the client as a clean EOF or, when the server closes with
+    # the request body still unread in its socket (a POST), as a reset: the kernel answers
+    # unread data with RST. Go's server and the double both close that way; which of the
+    # two the client sees is a race, so both count. Any HTTP answer at all fails.
+    try:
+        await request
+    except aiohttp.ServerDisconnectedError:
+        return
+    except aiohttp.ClientOSError as error:
+        assert error.errno == errno.ECONNRESET, error
+        return
+    pytest.fail("the server answered instead of dropping the connection")
+
+
 async def test_unknown_negative_seqs_drop_the_connection_like_the_real_server(http, channel):
     # go-livepeer indexes its segment ring with the negative number and panics.
     await publish_many(http, channel, 1)
-    with pytest.raises(aiohttp.ServerDisconnectedError):
-        await fetch(http, f"{channel}/-3")
-    with pytest.raises(aiohttp.ServerDisconnectedError):
-        await publish(http, f"{channel}/-2", b"data")
+    await assert_dropped_without_an_answer(fetch(http, f"{channel}/-3"))
+    await assert_dropped_without_an_answer(publish(http, f"{channel}/-2", b"data"))
 
 
 async def test_only_the_last_five_segments_are_kept(http, channel):
