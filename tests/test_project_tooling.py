@@ -246,6 +246,19 @@ def test_params_schema_is_the_params_class_and_the_example_follows_it(installed_
         jsonschema.validate(example | {"strength": 2}, schema)
 
 
+def test_params_schema_into_a_closed_pipe_is_not_an_error(installed_project):
+    # `--params-schema | head`: the reader may be gone before the schema is written.
+    _, project = installed_project
+    schema = subprocess.Popen(
+        [str(BIN / project_name(project)), "--params-schema"], cwd=project,
+        env=project_env(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    schema.stdout.close()  # before the command can have written: its write gets EPIPE
+    stderr = schema.stderr.read().decode()
+    assert schema.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
 def params_class_path(project: Path) -> str:
     main = (project / "src" / package_of(project) / "main.py").read_text()
     return re.search(r'(?:params_cls=|PARAMS_CLS = )"([\w.]+:\w+)"', main).group(1)
