@@ -13,6 +13,7 @@ import json
 import math
 import subprocess
 import sys
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -72,12 +73,15 @@ def test_capacity_json_has_every_number_on_the_last_line(live_project):
     assert report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"]
     # capacity: the input outruns the model, at twice what it takes alone
     assert report["input_fps"] == pytest.approx(2 * report["raw_fps"])
+    assert report["model_every_ms"] is None  # the model's latency, back to back
 
 
 def test_input_fps_paces_the_stream(live_project):
     report = last_json_line(bench(live_project, "bench_check", *SIZE, "--frames", "24",
                                   "--input-fps", "12", "--no-prepare", "--json"))  # fmt: skip
     assert report["input_fps"] == 12
+    # the model's own latency is timed at the same pace, one run every 1/12 s
+    assert report["model_every_ms"] == pytest.approx(1000 / 12)
     # paced: no faster than the input, which took 2 s to send (capacity would be far faster)
     assert 0 < report["pipeline_fps"] <= 12 * 1.1, report
 
@@ -126,6 +130,72 @@ def test_a_long_run_compares_its_first_and_last_thousand_frames(runtime):
     assert bench.latency_keys(local_stream.StreamResult(latencies_s=[0.01] * 1999))[
         "p50_first_1000_ms"
     ] is None  # fmt: skip
+
+
+def test_the_model_alone_is_timed_after_frames_went_through_and_off_the_event_loop(
+    runtime, monkeypatch
+):
+    # Timed before the pipeline's first frame, a CPU model is faster than it ever runs again
+    # in that process; ai-runner's event loop runs no torch on a CPU frame, nor may the bench.
+    from bench_check.runtime import bench
+
+    _, passthrough = runtime
+    loop_thread = threading.current_thread()  # asyncio.run runs its loop on this thread
+    events: list[str] = []
+
+    def where() -> str:
+        return "on the loop" if threading.current_thread() is loop_thread else "off the loop"
+
+    class Recording(passthrough.PassthroughPipeline):  # each frame comes back as it went
+        async def put_video_frame(self, frame, request_id):
+            events.append("frame")
+            await super().put_video_frame(frame, request_id)
+
+        def benchmark_step(self, width, height):
+            return lambda: events.append(f"model {where()}")
+
+    frames_made: set[str] = set()
+    make_frame = bench.synthetic_frame
+    monkeypatch.setattr(
+        bench, "synthetic_frame", lambda *args: frames_made.add(where()) or make_frame(*args)
+    )
+    monkeypatch.setattr(bench, "load_pipeline_class", lambda _path: Recording)
+    args = bench.parse_args([*SIZE, "--frames", "12", "--input-fps", "0", "--no-prepare"])
+    report = asyncio.run(bench.run(args))
+
+    first_model = events.index("model off the loop")
+    assert events[:first_model] == ["frame"] * bench.PRIMING_FRAMES
+    assert "model on the loop" not in events and frames_made == {"off the loop"}
+    assert report["frames_in"] == 12 and report["raw_fps"] > 0
+
+
+def test_the_example_hook_runs_the_model_on_a_different_frame_each_call(
+    runtime, monkeypatch, tmp_path
+):
+    # One frame over and over stays in a CPU's cache: the model alone would look faster than
+    # any stream, whose frames are all new, can run it.
+    from bench_check.pipeline import live
+
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path))
+    live.BenchCheckPipeline.prepare_models()
+    pipeline = live.BenchCheckPipeline()
+
+    async def frames_the_model_sees() -> list[int]:
+        await pipeline.initialize(width=384, height=384)
+        try:
+            seen: list[int] = []
+            pipeline._effect = lambda frames, strength: seen.append(frames.data_ptr())
+            step = pipeline.benchmark_step(384, 384)
+            for _ in range(2 * live.BENCHMARK_FRAMES):
+                step()
+            return seen
+        finally:
+            await pipeline.stop()
+
+    seen = asyncio.run(frames_the_model_sees())
+    assert live.BENCHMARK_FRAMES >= 8
+    assert len(set(seen)) == live.BENCHMARK_FRAMES  # all different, then the same again
+    assert seen[: live.BENCHMARK_FRAMES] == seen[live.BENCHMARK_FRAMES :]
 
 
 def test_passthrough_returns_each_frame_unchanged(runtime):

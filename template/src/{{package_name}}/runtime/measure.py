@@ -51,7 +51,11 @@ def percentile_ms(seconds: list[float], percent: float) -> float:
     return 1000.0 * cuts[min(998, max(0, round(percent * 10) - 1))]
 
 
-MODEL_TIMING_RUNS = 50
+# The model alone is timed in MODEL_TIMING_ROUNDS rounds of MODEL_TIMING_RUNS runs, and the
+# median round counts: one round is a fraction of a second, and on a shared machine a single
+# round moved the number by 15% from one benchmark to the next.
+MODEL_TIMING_RUNS = 40
+MODEL_TIMING_ROUNDS = 5
 
 
 def model_only_per_second(pipeline: object, width: int, height: int) -> float | None:
@@ -62,19 +66,27 @@ def model_only_per_second(pipeline: object, width: int, height: int) -> float | 
         return None
     step = hook(width, height)
     with torch.inference_mode():
-        return steps_per_second(step, MODEL_TIMING_RUNS)
+        rounds = [steps_per_second(step, MODEL_TIMING_RUNS) for _ in range(MODEL_TIMING_ROUNDS)]
+    return statistics.median(rounds)
 
 
-def step_times_s(pipeline: object, width: int, height: int, count: int) -> list[float] | None:
+def step_times_s(
+    pipeline: object, width: int, height: int, count: int, every_s: float = 0.0
+) -> list[float] | None:
     """Each of `count` runs of the model alone, timed one by one (waiting for the GPU after
-    each): the model's own latency, which the pipeline's is compared with."""
+    each): the model's own latency, which the pipeline's is compared with. With `every_s` > 0,
+    one run starts every `every_s` seconds, at a stream's pace: on a CPU the model run once
+    every 33 ms is slower than back to back, since torch's threads fall asleep in between."""
     hook = getattr(pipeline, "benchmark_step", None)
     if hook is None:
         return None
     step = hook(width, height)
     times = []
+    next_run = time.perf_counter()
     with torch.inference_mode():
         for _ in range(count):
+            time.sleep(max(0.0, next_run - time.perf_counter()))
+            next_run += every_s
             started = time.perf_counter()
             step()
             synchronize()
