@@ -131,7 +131,7 @@ def test_a_video_streams_through_a_session_and_a_params_change_shows(live_projec
         live_project, f"{LIVE_NAME}-session", "--sample", str(output),
         "--orchestrator", live_runner["orchestrator"].url, "--runner", LIVE_NAME,
         "--params", json.dumps(noir),
-        "--params-at", "3", json.dumps(noir | {"strength": 0.0}),
+        "--params-at", "3=" + json.dumps(noir | {"strength": 0.0}),
         "--max-seconds", "6", "--width", "384", "--height", "384", "--json",
         timeout=300,
     )  # fmt: skip

@@ -559,7 +559,7 @@ def test_arguments(tmp_path, monkeypatch):
     monkeypatch.setenv(sc.orchestrator.RUNNER_ENV, "from-env")
     out = str(tmp_path / "out.ts")
     argv = ["in.mp4", out, "--params", '{"prompt": "a"}', "--fps", "12.5", "--json"]
-    argv += ["--params-at", "3", '{"prompt": "c"}', "--params-at", "1.5", '{"prompt": "b"}']
+    argv += ["--params-at", '3={"prompt": "c"}', "--params-at", ' 1.5 ={"prompt": "b"}']
     parsed = sc.cli.parse_args(argv)
     assert parsed.input == Path("in.mp4") and parsed.output == Path(out)
     assert parsed.runner == "from-env" and parsed.orchestrator == "http://127.0.0.1:8935"
@@ -592,8 +592,9 @@ def test_arguments(tmp_path, monkeypatch):
         (["in.mp4", "OUT", "--runner", "r", "--width", "511"], "--width must be an even"),
         (["in.mp4", "OUT", "--runner", "r", "--params", "{bad"], "--params is not valid JSON"),
         (["in.mp4", "OUT", "--runner", "r", "--params", "[1]"], "must be a JSON object"),
-        (["in.mp4", "OUT", "--runner", "r", "--params-at", "-1", "{}"], "zero or more"),
-        (["in.mp4", "OUT", "--runner", "r", "--params-at", "soon", "{}"], "not 'soon'"),
+        (["in.mp4", "OUT", "--runner", "r", "--params-at=-1={}"], "zero or more"),
+        (["in.mp4", "OUT", "--runner", "r", "--params-at", "soon={}"], "not 'soon'"),
+        (["in.mp4", "OUT", "--runner", "r", "--params-at", "3"], "takes SECONDS=JSON"),
         (["in.mp4", "OUT", "--runner", "r", "--orchestrator", "orch:8935"], "http:// or"),
     ],
 )

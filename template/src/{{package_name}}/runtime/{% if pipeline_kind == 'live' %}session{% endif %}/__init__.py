@@ -1,7 +1,7 @@
 """The client for a live-runner session on a go-livepeer orchestrator: it reserves a session,
 streams a video file (or a synthetic clip) through it in real time, and saves what comes back.
 
-    <name>-session INPUT OUTPUT --runner LABEL [--params JSON] [--params-at SECONDS JSON]...
+    <name>-session INPUT OUTPUT --runner LABEL [--params JSON] [--params-at SECONDS=JSON]...
     <name>-session --sample out.mp4 --runner LABEL        # a synthetic clip, no video needed
     python -m <package>.runtime.session ...               # the same
 

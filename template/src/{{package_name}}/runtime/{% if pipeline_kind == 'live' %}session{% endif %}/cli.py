@@ -64,10 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--params-at",
-        nargs=2,
         action="append",
         default=[],
-        metavar=("SECONDS", "JSON"),
+        metavar="SECONDS=JSON_OR_@FILE",
         help="at SECONDS into the stream, send this whole parameter set (repeatable)",
     )
     parser.add_argument(

@@ -63,10 +63,16 @@ def parse_json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def parse_params_at(pairs: Sequence[Sequence[str]]) -> list[tuple[float, dict[str, Any]]]:
-    """--params-at (SECONDS, JSON) pairs, in time order; ValueError says what is wrong."""
+def parse_params_at(values: Sequence[str]) -> list[tuple[float, dict[str, Any]]]:
+    """--params-at SECONDS=JSON values (JSON may be @FILE), in time order; ValueError says
+    what is wrong. One argument each, the same in every command that takes it."""
     schedule = []
-    for seconds_text, json_text in pairs:
+    for value in values:
+        seconds_text, equals, json_text = value.partition("=")
+        if not equals:
+            example = """'5={"style": "noir"}'"""
+            raise ValueError(f"--params-at takes SECONDS=JSON, e.g. {example}, not {value!r}")
+        seconds_text = seconds_text.strip()
         try:
             seconds = float(seconds_text)
         except ValueError:

@@ -88,17 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def split_params_at(values: Sequence[str]) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values:
-        seconds, equals, params = value.partition("=")
-        if not equals:
-            example = """'5={"style": "noir"}'"""
-            raise ValueError(f"--params-at takes SECONDS=JSON, e.g. {example}, not {value!r}")
-        pairs.append((seconds.strip(), params))
-    return pairs
-
-
 def parse_args(argv: Sequence[str] | None = None) -> TryOptions:
     """Parse and check the command line; usage errors exit with code 2 (argparse's way)."""
     parser = build_parser()
@@ -126,7 +115,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TryOptions:
         parser.error(f"--contact-sheet must end in .png: {args.contact_sheet}")
     try:
         params = parse_json_object(args.params, "--params") if args.params else {}
-        params_at = parse_params_at(split_params_at(args.params_at))
+        params_at = parse_params_at(args.params_at)
     except ValueError as error:
         parser.error(str(error))
     return TryOptions(
