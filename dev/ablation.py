@@ -112,16 +112,15 @@ async def measure(package: str, frames: int, size: int) -> dict:
     live = importlib.import_module(f"{package}.pipeline.live")
     local_stream = importlib.import_module(f"{package}.runtime.local_stream")
     measure_module = importlib.import_module(f"{package}.runtime.measure")
+    bench = importlib.import_module(f"{package}.runtime.bench")
     pipeline_class = next(
         value for name, value in vars(live).items() if name.endswith("Pipeline") and
         isinstance(value, type) and value.__module__ == live.__name__
     )  # fmt: skip
     pipeline = pipeline_class()
     await pipeline.initialize(width=size, height=size)
-    # Frames made and the model timed off the loop's thread, as runtime/bench.py does.
-    pool = await asyncio.to_thread(
-        lambda: [local_stream.synthetic_frame(size, size, i) for i in range(30)]
-    )
+    # The benchmark's frames, made off the loop's thread; the model is timed off it too.
+    pool = await bench.make_frame_pool(size, size)
     try:
         started = time.perf_counter()
         await pipeline.put_video_frame(VideoFrame(pool[0], 0, local_stream.TIME_BASE), "first")
@@ -129,7 +128,7 @@ async def measure(package: str, frames: int, size: int) -> dict:
         first_ms = 1000 * (time.perf_counter() - started)
         raw = await asyncio.to_thread(measure_module.model_only_per_second, pipeline, size, size)
         capacity = await local_stream.stream_frames(
-            pipeline, (pool[i % 30] for i in range(frames)), fps=2 * raw, keep_outputs=False
+            pipeline, bench.frames_from(pool, frames), fps=2 * raw, keep_outputs=False
         )
         stall_s = [0.0]
 
@@ -141,7 +140,7 @@ async def measure(package: str, frames: int, size: int) -> dict:
 
         watcher = asyncio.create_task(watch_loop())
         paced = await local_stream.stream_frames(
-            pipeline, (pool[i % 30] for i in range(150)), fps=30.0, keep_outputs=False
+            pipeline, bench.frames_from(pool, 150), fps=30.0, keep_outputs=False
         )
         watcher.cancel()
     finally:

@@ -53,7 +53,7 @@ def percentile_ms(seconds: list[float], percent: float) -> float:
 
 # The model alone is timed in MODEL_TIMING_ROUNDS rounds of MODEL_TIMING_RUNS runs, and the
 # median round counts: one round is a fraction of a second, and on a shared machine a single
-# round moved the number by 15% from one benchmark to the next.
+# round moved the number by 13% from one benchmark to the next.
 MODEL_TIMING_RUNS = 40
 MODEL_TIMING_ROUNDS = 5
 
