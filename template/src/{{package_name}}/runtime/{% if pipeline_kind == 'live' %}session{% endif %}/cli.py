@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STREAM, ClientError
 from .frames import MAX_RUNNER_FPS, SAMPLE_SECONDS
-from .options import ClientOptions, parse_json_object, parse_params_at, program_name
+from .options import ClientOptions, parse_params_options, program_name
 from .orchestrator import DEFAULT_ORCHESTRATOR, RUNNER_ENV
 from .progress import Progress
 from .run import run_session
@@ -142,11 +142,7 @@ def parse_args(argv: Sequence[str] | None = None) -> ClientOptions:
     check_numbers(parser, args)
     if not args.orchestrator.startswith(("http://", "https://")):
         parser.error(f"--orchestrator must be an http:// or https:// URL: {args.orchestrator}")
-    try:
-        params = parse_json_object(args.params, "--params") if args.params else {}
-        params_at = parse_params_at(args.params_at)
-    except ValueError as error:
-        parser.error(str(error))
+    params, params_at = parse_params_options(parser, args.params, args.params_at)
     # Each parameter set is whole, and ai-runner refuses a new size mid-stream: every set
     # carries the size that frames are sent at, unless it names one itself.
     size = {"width": args.width, "height": args.height}

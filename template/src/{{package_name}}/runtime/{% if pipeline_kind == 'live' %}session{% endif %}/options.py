@@ -3,6 +3,7 @@ parsing that this client and the `<name>-try` command (runtime/tryit/) share."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -61,6 +62,18 @@ def parse_json_object(text: str, what: str) -> dict[str, Any]:
         example = '{"prompt": "..."}'
         raise ValueError(f"{what} must be a JSON object, for example '{example}'")
     return value
+
+
+def parse_params_options(
+    parser: argparse.ArgumentParser, params: str | None, params_at: Sequence[str]
+) -> tuple[dict[str, Any], list[tuple[float, dict[str, Any]]]]:
+    """--params and --params-at, parsed as every command that takes them parses them; a bad one
+    ends in the parser's usage error (exit 2), saying what is wrong."""
+    try:
+        initial = parse_json_object(params, "--params") if params else {}
+        return initial, parse_params_at(params_at)
+    except ValueError as error:
+        parser.error(str(error))
 
 
 def parse_params_at(values: Sequence[str]) -> list[tuple[float, dict[str, Any]]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..session.errors import EXIT_INTERRUPTED, EXIT_OK, ClientError
 from ..session.frames import SAMPLE_SECONDS
-from ..session.options import parse_json_object, parse_params_at, program_name
+from ..session.options import parse_params_options, program_name
 from .options import OUTPUT_FOLDER, TryOptions
 from .sources import is_image
 
@@ -113,11 +113,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TryOptions:
         parser.error(f"--output is a folder for images (PNGs go in it), not a file: {args.output}")
     if args.contact_sheet is not None and args.contact_sheet.suffix.lower() != ".png":
         parser.error(f"--contact-sheet must end in .png: {args.contact_sheet}")
-    try:
-        params = parse_json_object(args.params, "--params") if args.params else {}
-        params_at = parse_params_at(args.params_at)
-    except ValueError as error:
-        parser.error(str(error))
+    params, params_at = parse_params_options(parser, args.params, args.params_at)
     return TryOptions(
         source=source,
         camera=args.camera,
