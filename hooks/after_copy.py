@@ -74,10 +74,8 @@ def gpu_name() -> str | None:
 BENCH_LOAD = {"live": ["--frames", "300"], "batch": ["--requests", "64"]}
 
 
-def smoke_commands(
-    pipeline_name: str, package_name: str, kind: str, *, gpu: bool
-) -> list[list[str]]:
-    bench = ["uv", "run", "python", "-m", f"{package_name}.runtime.bench", *BENCH_LOAD[kind]]
+def smoke_commands(pipeline_name: str, kind: str, *, gpu: bool) -> list[list[str]]:
+    bench = ["uv", "run", f"{pipeline_name}-bench", *BENCH_LOAD[kind]]
     return [
         ["uv", "sync"],
         ["uv", "run", pipeline_name, "--prepare-models"],
@@ -90,14 +88,12 @@ def as_shell(project: Path, commands: list[list[str]]) -> str:
     return f'cd {shlex.quote(str(project))} && export MODEL_DIR="$PWD/models" && {steps}'
 
 
-def smoke_test(
-    project: Path, pipeline_name: str, package_name: str, kind: str, locked: bool
-) -> Outcome:
+def smoke_test(project: Path, pipeline_name: str, kind: str, locked: bool) -> Outcome:
     gpu = gpu_name()
-    commands = smoke_commands(pipeline_name, package_name, kind, gpu=True)
+    commands = smoke_commands(pipeline_name, kind, gpu=True)
     later = as_shell(project, commands)
     if gpu is None:
-        cpu = as_shell(project, smoke_commands(pipeline_name, package_name, kind, gpu=False))
+        cpu = as_shell(project, smoke_commands(pipeline_name, kind, gpu=False))
         return Outcome(
             True,
             f"no NVIDIA GPU here (nvidia-smi lists none): GPU smoke test not run. "
@@ -139,7 +135,6 @@ def smoke_test(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline-name", required=True)
-    parser.add_argument("--package-name", required=True)
     parser.add_argument("--author-name", default="")
     parser.add_argument("--author-email", default="")
     parser.add_argument("--template", default="", help="template name and version, for the commit")
@@ -157,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.git_init == "true":
         message = f"Generate {args.pipeline_name} from {args.template or 'the template'}"
         report("git", first_commit(project, args.author_name, args.author_email, message))
-    smoke = smoke_test(
-        project, args.pipeline_name, args.package_name, args.pipeline_kind, locked.ok
-    )
+    smoke = smoke_test(project, args.pipeline_name, args.pipeline_kind, locked.ok)
     report("smoke test", smoke)
     return 0
 

@@ -2,7 +2,7 @@
 
 The paths that `copier update` excludes are the user's: it never renders, merges, creates or
 deletes them. Every other file is the template's. The template's Python reaches the user's only
-through ai-runner's contract; the user's may use the runtime's public API, listed here.
+through ai-runner's contract; the user's may use the kit's public API (tests/test_ownership.py).
 """
 
 import ast
@@ -14,15 +14,6 @@ from .rendering import REPO
 EXCLUDED_ON_UPDATE = re.compile(r"\{% if _copier_operation == 'update' %\}(.+?)\{% endif %\}")
 # Not the template's files: copier's own record, and what tools write into a project.
 NOT_RENDERED = {".copier-answers.yml", "uv.lock"}
-
-# What user code may import from runtime/: documented in runtime/__init__.py and kept stable.
-PUBLIC_API = {
-    "model_dir": {"MODEL_FOLDER", "model_dir_root", "models_dir"},
-    "worker": {"InferenceWorker", "WorkerStopped"},
-    "device": {"DeviceFrames", "Upload", "model_device"},
-    "local_stream": {"StreamResult", "stream_frames", "synthetic_frame"},
-    "http_guard": {"guarded_route", "http_error"},
-}
 
 
 def user_owned_roots(package: str) -> list[str]:

@@ -121,7 +121,7 @@ def test_without_a_gpu_the_smoke_test_says_so_and_how_to_run_it(template, tmp_pa
     project = tmp_path / "project"
     done = copier_copy(template, project, "--trust", path="/usr/bin:/bin")
     assert "no NVIDIA GPU here" in done.stdout
-    assert "python -m my_pipeline.runtime.bench --frames 300 --require-gpu" in done.stdout
+    assert "uv run my-pipeline-bench --frames 300 --require-gpu" in done.stdout
     assert "its CPU mode, here:" in done.stdout
     assert "uv run pytest" in done.stderr  # copier's message after copy: the next commands
 
@@ -159,4 +159,4 @@ def test_a_batch_project_gets_its_own_smoke_test(template, tmp_path):
         template, project, "--trust", "-d", "pipeline_kind=batch", path="/usr/bin:/bin"
     )
     assert done.returncode == 0, done.stderr
-    assert "python -m my_pipeline.runtime.bench --requests 64 --require-gpu" in done.stdout
+    assert "uv run my-pipeline-bench --requests 64 --require-gpu" in done.stdout

@@ -1,6 +1,7 @@
-"""The benchmarks of generated projects: `--json` prints one parseable object on the last line
-with every number the performance docs quote, the pass-through pipeline returns frames intact,
-`--input-fps` paces the input, and frames reach the device and come back as ai-runner wants.
+"""The kit's benchmark on generated projects, named by their spec (`ai-runner-kit bench --spec
+<package>.main:pipeline_spec`): `--json` prints one parseable object on the last line with every
+number the performance docs quote, and `--input-fps` paces the input. The benchmark's internals
+are tested in the kit (kit/tests/test_bench.py).
 
 Runs on the offline double with CPU torch, at the smallest size ai-runner accepts, from the
 rendered sources (PYTHONPATH=src: nothing is installed, so these tests can run beside others
@@ -13,8 +14,6 @@ import json
 import math
 import subprocess
 import sys
-import threading
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -43,7 +42,8 @@ def bench(project: Path, package: str, *arguments: str) -> subprocess.CompletedP
     env = project_env(project) | {"PYTHONPATH": str(project / "src")}
     env.pop("PIPELINE_DEVICE", None)
     return subprocess.run(
-        [sys.executable, "-m", f"{package}.runtime.bench", *arguments],
+        [sys.executable, "-m", "ai_runner_kit", "bench", "--spec", f"{package}.main:pipeline_spec",
+         *arguments],
         cwd=project, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
@@ -105,76 +105,19 @@ def test_batch_bench_json_last_line(template, tmp_path):
     assert report["requests"] == 4
 
 
-# --- in this process: the pass-through pipeline and the device module ---------------------------
-
-
-@pytest.fixture(scope="module")
-def runtime(live_project):
-    sys.path.insert(0, str(live_project / "src"))
-    try:
-        from bench_check.runtime import device, passthrough
-
-        yield device, passthrough
-    finally:
-        sys.path.remove(str(live_project / "src"))
-
-
-def test_a_long_run_compares_its_first_and_last_thousand_frames(runtime):
-    from bench_check.runtime import bench, local_stream
-
-    result = local_stream.StreamResult(latencies_s=[0.010] * 1000 + [0.5] * 500 + [0.020] * 1000)
-    keys = bench.latency_keys(result)
-    assert keys["p50_first_1000_ms"] == pytest.approx(10.0)
-    assert keys["p50_last_1000_ms"] == pytest.approx(20.0)
-    assert keys["p99_ms"] == pytest.approx(500.0)
-    assert bench.latency_keys(local_stream.StreamResult(latencies_s=[0.01] * 1999))[
-        "p50_first_1000_ms"
-    ] is None  # fmt: skip
-
-
-def test_the_model_alone_is_timed_after_frames_went_through_and_off_the_event_loop(
-    runtime, monkeypatch
-):
-    # Timed before the pipeline's first frame, a CPU model is faster than it ever runs again
-    # in that process; ai-runner's event loop runs no torch on a CPU frame, nor may the bench.
-    from bench_check.runtime import bench
-
-    _, passthrough = runtime
-    loop_thread = threading.current_thread()  # asyncio.run runs its loop on this thread
-    events: list[str] = []
-
-    def where() -> str:
-        return "on the loop" if threading.current_thread() is loop_thread else "off the loop"
-
-    class Recording(passthrough.PassthroughPipeline):  # each frame comes back as it went
-        async def put_video_frame(self, frame, request_id):
-            events.append("frame")
-            await super().put_video_frame(frame, request_id)
-
-        def benchmark_step(self, width, height):
-            return lambda: events.append(f"model {where()}")
-
-    frames_made: set[str] = set()
-    make_frame = bench.synthetic_frame
-    monkeypatch.setattr(
-        bench, "synthetic_frame", lambda *args: frames_made.add(where()) or make_frame(*args)
-    )
-    monkeypatch.setattr(bench, "load_pipeline_class", lambda _path: Recording)
-    args = bench.parse_args([*SIZE, "--frames", "12", "--input-fps", "0", "--no-prepare"])
-    report = asyncio.run(bench.run(args))
-
-    first_model = events.index("model off the loop")
-    assert events[:first_model] == ["frame"] * bench.PRIMING_FRAMES
-    assert "model on the loop" not in events and frames_made == {"off the loop"}
-    assert report["frames_in"] == 12 and report["raw_fps"] > 0
+# --- the user's example pipeline, in this process ------------------------------------------
 
 
 def test_the_example_hook_runs_the_model_on_a_different_frame_each_call(
-    runtime, monkeypatch, tmp_path
+    live_project, monkeypatch, tmp_path
 ):
     # One frame over and over stays in a CPU's cache: the model alone would look faster than
     # any stream, whose frames are all new, can run it.
-    from bench_check.pipeline import live
+    sys.path.insert(0, str(live_project / "src"))
+    try:
+        from bench_check.pipeline import live
+    finally:
+        sys.path.remove(str(live_project / "src"))
 
     monkeypatch.setenv("MODEL_DIR", str(tmp_path))
     live.BenchCheckPipeline.prepare_models()
@@ -196,70 +139,3 @@ def test_the_example_hook_runs_the_model_on_a_different_frame_each_call(
     assert live.BENCHMARK_FRAMES >= 8
     assert len(set(seen)) == live.BENCHMARK_FRAMES  # all different, then the same again
     assert seen[: live.BENCHMARK_FRAMES] == seen[live.BENCHMARK_FRAMES :]
-
-
-def test_passthrough_returns_each_frame_unchanged(runtime):
-    from runner.live.trickle import VideoFrame
-
-    _, passthrough = runtime
-    frame = torch.rand(1, 64, 96, 3, generator=torch.Generator().manual_seed(1))
-
-    async def one_frame():
-        pipeline = passthrough.PassthroughPipeline()
-        await pipeline.initialize()
-        try:
-            await pipeline.put_video_frame(VideoFrame(frame, 7, Fraction(1, 30)), "request-7")
-            return await asyncio.wait_for(pipeline.get_processed_video_frame(), timeout=30)
-        finally:
-            await pipeline.stop()
-
-    output = asyncio.run(one_frame())
-    assert output.request_id == "request-7" and output.timestamp == 7
-    assert output.tensor.dtype == torch.float32 and output.tensor.device.type == "cpu"
-    torch.testing.assert_close(output.tensor, frame, rtol=0, atol=0)
-
-
-def test_upload_on_the_cpu_is_a_channels_last_view_and_download_clamps(runtime):
-    device, _ = runtime
-    frames = device.DeviceFrames(torch.device("cpu"), torch.float32)
-    frame = torch.rand(1, 32, 48, 3)
-    pixels = frames.upload(frame).wait()
-    assert pixels.shape == (1, 3, 32, 48)
-    assert pixels.data_ptr() == frame.data_ptr()  # no copy
-    assert pixels.is_contiguous(memory_format=torch.channels_last)
-
-    image = torch.tensor([math.nan, math.inf, -math.inf, 1.5, -0.5, 0.25]).view(1, 3, 1, 2)
-    back = frames.download(image.half())
-    assert back.shape == (1, 1, 2, 3) and back.dtype == torch.float32 and back.is_contiguous()
-    assert back.permute(0, 3, 1, 2).flatten().tolist() == [0.0, 1.0, 0.0, 1.0, 0.0, 0.25]
-
-
-def test_half_precision_frames_round_trip_within_half_precision(runtime):
-    device, _ = runtime
-    frames = device.DeviceFrames(torch.device("cpu"), torch.float16)
-    frame = torch.rand(1, 16, 16, 3)
-    pixels = frames.upload(frame).wait()
-    assert pixels.dtype == torch.float16
-    torch.testing.assert_close(frames.download(pixels), frame, atol=1e-3, rtol=0)
-
-
-@pytest.mark.parametrize(
-    ("wanted", "expected"),
-    [("", "cuda" if torch.cuda.is_available() else "cpu"), ("cpu", "cpu"), (" cpu ", "cpu")],
-)
-def test_model_device_follows_pipeline_device(runtime, monkeypatch, wanted, expected):
-    device, _ = runtime
-    monkeypatch.setenv("PIPELINE_DEVICE", wanted)
-    assert device.model_device().type == expected
-
-
-@pytest.mark.parametrize(
-    ("wanted", "says"),
-    [("gpu", "not a torch device"), ("meta", "runs on cpu or cuda")]
-    + ([] if torch.cuda.is_available() else [("cuda", "no CUDA GPU")]),
-)
-def test_model_device_refuses_what_it_cannot_use(runtime, monkeypatch, wanted, says):
-    device, _ = runtime
-    monkeypatch.setenv("PIPELINE_DEVICE", wanted)
-    with pytest.raises(ValueError, match=says):
-        device.model_device()

@@ -6,6 +6,7 @@ user would run `pytest` in it. The same tests pass on the real ai-runner v0.14.1
 """
 
 import sys
+import tomllib
 
 import pytest
 
@@ -51,9 +52,10 @@ def test_generated_tests_pass_on_the_double(installed_project):
 
 # Offline, a Hub project's weights come from the cache its own tests lay out.
 SEED_HUB_CACHE = (
+    "from ai_runner_kit import models_dir\n"
     "from tests.hub_cache import seed_hub_cache\n"
-    "from {package}.runtime.model_dir import models_dir\n"
-    "seed_hub_cache(models_dir())\n"
+    "from {package}.pipeline.weights import MODEL_FOLDER\n"
+    "seed_hub_cache(models_dir(MODEL_FOLDER))\n"
 )
 
 
@@ -65,7 +67,8 @@ def test_benchmark_runs_and_says_it_ran_on_the_double(installed_project):
         assert seeded.returncode == 0, seeded.stderr
     kind = "batch" if (installed / "src" / package / "pipeline" / "api.py").exists() else "live"
     arguments, expected_line = BENCH[kind]
-    done = run_in(installed, sys.executable, "-m", f"{package}.runtime.bench", *arguments)
+    command = tomllib.loads((installed / "pyproject.toml").read_text())["project"]["name"]
+    done = run_in(installed, f"{command}-bench", *arguments)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "OFFLINE DOUBLE" in done.stdout
     assert expected_line in done.stdout

@@ -1,12 +1,12 @@
 """The try command of a generated live project: real video in, a playable result out.
 
 `<name>-try` runs the project's own pipeline on the offline double of ai-runner, as ai-runner's
-pipeline process would (runtime/tryit/). Each output is checked by decoding it.
+pipeline process would (the kit's try, ai_runner_kit.live.tryit). Each output is checked by
+decoding it.
 """
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -170,10 +170,13 @@ def test_bad_input_gets_one_line_that_says_what_to_do(project, arguments, exit_c
     assert "Traceback" not in done.stderr
 
 
-def test_the_command_has_help_and_a_module_form(project):
+def test_the_command_has_help_and_is_the_kits_try_for_the_projects_spec(project):
     by_script = try_it(project, "--help")
-    by_module = run_in(project, sys.executable, "-m", f"{package_of(project)}.runtime.tryit", "-h")
-    for done in (by_script, by_module):
+    spec = f"{package_of(project)}.main:pipeline_spec"
+    by_kit = run_in(project, "ai-runner-kit", "try", "--spec", spec, "-h")
+    assert by_script.stdout.startswith(f"usage: {NAME}-try")
+    assert by_kit.stdout.startswith("usage: ai-runner-kit try")
+    for done in (by_script, by_kit):
         assert done.returncode == 0, done.stderr
         assert "--params-at SECONDS=JSON_OR_@FILE" in done.stdout
         assert "--side-by-side" in done.stdout and "--camera [DEVICE]" in done.stdout

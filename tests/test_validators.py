@@ -133,9 +133,9 @@ def test_defaults_are_accepted(template, tmp_path):
     assert pyproject["project"]["name"] == "my-pipeline"
     assert pyproject["project"]["scripts"] == {
         "my-pipeline": "my_pipeline.main:main",
-        "my-pipeline-bench": "my_pipeline.runtime.bench:main",
-        "my-pipeline-session": "my_pipeline.runtime.session.cli:main",
-        "my-pipeline-try": "my_pipeline.runtime.tryit.cli:main",
+        "my-pipeline-bench": "my_pipeline.main:commands.bench",
+        "my-pipeline-session": "my_pipeline.main:commands.session",
+        "my-pipeline-try": "my_pipeline.main:commands.try_it",
     }
 
 
@@ -223,8 +223,8 @@ def test_batch_answers_render_a_batch_project_on_the_batch_base_image(template, 
     scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {
         "my-pipeline": "my_pipeline.main:main",
-        "my-pipeline-bench": "my_pipeline.runtime.bench:main",
-        "my-pipeline-try": "my_pipeline.runtime.tryit:main",
+        "my-pipeline-bench": "my_pipeline.main:commands.bench",
+        "my-pipeline-try": "my_pipeline.main:commands.try_it",
     }
 
 

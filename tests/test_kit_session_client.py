@@ -1,18 +1,17 @@
-"""runtime/session/, the template's client for a live-runner session, tested where it lives
-(its files have no Jinja): segmenting, pacing, trickle publish/subscribe (against the trickle
-server double), the events channel, the session calls and their error messages, TLS, and the
-output files. The end-to-end run through the orchestrator double is tested elsewhere."""
+"""The kit's client for a live-runner session (ai_runner_kit.live.session): segmenting, pacing,
+trickle publish/subscribe (against the trickle server double), the events channel, the session
+calls and their error messages, TLS, and the output files. The end-to-end run through the
+orchestrator double is tested elsewhere."""
 
 import asyncio
 import importlib
-import importlib.util
 import io
 import json
+import pkgutil
 import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from dataclasses import asdict
 from fractions import Fraction
@@ -23,32 +22,21 @@ import av
 import httpx
 import numpy as np
 import pytest
+from ai_runner_kit.live import session as session_package
 from aiohttp import web
 
 from .livepeer_double.fixtures import run_trickle_server
-from .rendering import REPO
-
-PACKAGE = (
-    REPO / "template" / "src" / "{{package_name}}" / "runtime"
-    / "{% if pipeline_kind == 'live' %}session{% endif %}"
-)  # fmt: skip
 
 
-def load_session_package() -> SimpleNamespace:
-    """The package under an importable name (its folder's name is a Jinja expression, so the
-    package's spec names the folder its modules are found in), and its modules by name."""
-    name = "runtime_session_under_test"
-    spec = importlib.util.spec_from_file_location(
-        name, PACKAGE / "__init__.py", submodule_search_locations=[str(PACKAGE)]
+def session_modules() -> SimpleNamespace:
+    """The kit's session client, its modules by name (sc.run, sc.trickle...)."""
+    names = [info.name for info in pkgutil.iter_modules(session_package.__path__)]
+    return SimpleNamespace(
+        **{name: importlib.import_module(f"{session_package.__name__}.{name}") for name in names}
     )
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[name] = package  # before it runs: relative imports and dataclasses look here
-    spec.loader.exec_module(package)
-    modules = [path.stem for path in PACKAGE.glob("*.py") if not path.stem.startswith("_")]
-    return SimpleNamespace(**{mod: importlib.import_module(f"{name}.{mod}") for mod in modules})
 
 
-sc = load_session_package()
+sc = session_modules()
 FPS = Fraction(24)
 
 
@@ -230,14 +218,44 @@ def test_pacer_turns_media_time_into_wall_time():
     assert pacer.due_at(2.0) == 102.0
 
 
+class VirtualClock:
+    """Time that moves only when the code under test waits: `wait_or_stop` is replaced by one
+    that records the delay and advances the clock by it, so pacing is checked exactly and a
+    loaded machine cannot make the test late."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def wait_or_stop(self, stop: asyncio.Event, seconds: float) -> bool:
+        if stop.is_set():
+            return True
+        self.waits.append(seconds)
+        self.now += max(0.0, seconds)
+        return False
+
+
+@pytest.fixture
+def clock(monkeypatch) -> VirtualClock:
+    clock = VirtualClock()
+    monkeypatch.setattr(sc.publish, "wait_or_stop", clock.wait_or_stop)
+    return clock
+
+
 class FakeUpload:
-    def __init__(self, writes: list) -> None:
+    def __init__(self, writes: list, clock: VirtualClock, on_write) -> None:
         self.writes = writes
+        self.clock = clock
+        self.on_write = on_write
         self.closed = False
         self.done = False
 
     def write(self, data: bytes) -> None:
-        self.writes.append((time.monotonic(), data))
+        self.writes.append((self.clock(), data))
+        self.on_write(len(self.writes))
 
     def close(self) -> None:
         self.closed = self.done = True
@@ -250,18 +268,20 @@ class FakeUpload:
 
 
 class FakePublisher:
-    def __init__(self) -> None:
+    def __init__(self, clock: VirtualClock, on_write=lambda writes: None) -> None:
+        self.clock = clock
+        self.on_write = on_write
         self.uploads: list[FakeUpload] = []
         self.writes: list[tuple[float, bytes]] = []
 
     def open_segment(self) -> FakeUpload:
-        self.uploads.append(FakeUpload(self.writes))
+        self.uploads.append(FakeUpload(self.writes, self.clock, self.on_write))
         return self.uploads[-1]
 
 
-async def test_frames_go_out_in_real_time_in_segments():
-    publisher = FakePublisher()
-    pacer = sc.pacing.Pacer()
+async def test_frames_go_out_in_real_time_in_segments(clock):
+    publisher = FakePublisher(clock)
+    pacer = sc.pacing.Pacer(clock)
     started = pacer.start()
     result = await sc.publish.publish_frames(
         iter(sample(0.75)),  # 18 frames
@@ -276,16 +296,16 @@ async def test_frames_go_out_in_real_time_in_segments():
     )
     assert (result.frames, result.segments, result.error) == (18, 3, None)
     assert len(publisher.uploads) == 3 and all(upload.closed for upload in publisher.uploads)
-    frame_writes = [when - started for when, _ in publisher.writes[:8]]  # segment 0, a frame each
-    for index, offset in enumerate(frame_writes):
-        assert index / 24 - 0.005 <= offset <= index / 24 + 0.15, (index, offset)
-    assert publisher.writes[-1][0] - started >= 17 / 24 - 0.005
+    # Segment 0's writes are one a frame, each when its media time is due.
+    frame_writes = [when - started for when, _ in publisher.writes[:8]]
+    assert frame_writes == pytest.approx([index / 24 for index in range(8)])
+    assert publisher.writes[-1][0] - started == pytest.approx(17 / 24)
 
 
-async def test_stop_ends_the_input_early_with_a_whole_segment():
-    publisher = FakePublisher()
+async def test_stop_ends_the_input_early_with_a_whole_segment(clock):
     stop = asyncio.Event()
-    asyncio.get_running_loop().call_later(0.3, stop.set)
+    # Stop once the seventh frame is written: the segment under way ends with it.
+    publisher = FakePublisher(clock, on_write=lambda writes: writes == 7 and stop.set())
     result = await sc.publish.publish_frames(
         iter(sample(3.0)),
         publisher,
@@ -293,12 +313,13 @@ async def test_stop_ends_the_input_early_with_a_whole_segment():
         height=96,
         fps=FPS,
         per_segment=24,
-        pacer=sc.pacing.Pacer(),
+        pacer=sc.pacing.Pacer(clock),
         stop=stop,
         progress=sc.progress.Progress(quiet=True),
     )
-    assert 5 <= result.frames <= 10 and result.segments == 1
-    assert len(decode(b"".join(data for _, data in publisher.writes))) == result.frames
+    assert (result.frames, result.segments) == (7, 1)
+    assert publisher.uploads[0].closed
+    assert len(decode(b"".join(data for _, data in publisher.writes))) == 7
 
 
 # --- trickle ---------------------------------------------------------------------------------

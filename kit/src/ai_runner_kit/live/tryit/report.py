@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..measure import percentile_ms
+from ai_runner_kit.measure import percentile_ms
 
 PERCENTILES = (50, 95, 99)
 

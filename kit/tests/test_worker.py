@@ -1,34 +1,11 @@
-"""runtime/worker.py, the template's inference worker, tested where it lives (the file has no
-Jinja): newest first, bounded, never blocking the loop. It is the template's code, so its tests
-are the template's too; a generated project's tests cover only what the user owns."""
+"""The kit's inference worker (ai_runner_kit.live.worker): newest first, bounded, never blocking
+the loop."""
 
 import asyncio
-import importlib.util
 import threading
-from importlib.machinery import SourceFileLoader
 
 import pytest
-
-from .rendering import REPO
-
-WORKER = (
-    REPO / "template" / "src" / "{{package_name}}" / "runtime"
-    / "{% if pipeline_kind == 'live' %}worker.py{% endif %}"
-)  # fmt: skip
-
-
-def load_worker_module():
-    # The file name is a Jinja expression, not `*.py`: name its loader explicitly.
-    loader = SourceFileLoader("runtime_worker", str(WORKER))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-worker_module = load_worker_module()
-InferenceWorker = worker_module.InferenceWorker
-WorkerStopped = worker_module.WorkerStopped
+from ai_runner_kit.live import InferenceWorker, WorkerStopped
 
 
 async def test_results_come_back_in_order_when_the_model_keeps_up():

@@ -4,9 +4,9 @@ go-livepeer and no network.
     <name>-try photo.jpg                  # -> try-output/photo/photo.png
     <name>-try photos/ --params '{"style": "noir"}'
     <name>-try --sample                   # a generated test image
-    python -m <package>.runtime.tryit ... # the same
+    ai-runner-kit try --spec SPEC ...     # the same, for any ai-runner batch pipeline
 
-Each image goes to the project's own app (ai-runner's create_app over the class main.py names,
+Each image goes to the project's own app (ai-runner's create_app over the class the spec names,
 in this process) as the same request the benchmark makes: the pipeline's optional
 `benchmark_request` hook, else a PNG upload to its router's first POST route. --params go along
 as form fields (or JSON fields, for a JSON request). Answers are saved as PNGs, with a contact
@@ -30,11 +30,12 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from runner.app import create_app
 
-from ..main import MODEL_ID, load_pipeline_class
+from ai_runner_kit.contact_sheet import ContactSheet
+from ai_runner_kit.measure import percentile_ms
+from ai_runner_kit.model_dir import model_dir_root
+from ai_runner_kit.specs import BatchSpec, import_object
+
 from .bench import benchmark_request, sample_png
-from .contact_sheet import ContactSheet
-from .measure import percentile_ms
-from .model_dir import model_dir_root
 
 OUTPUT_FOLDER = Path("try-output")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -144,14 +145,14 @@ async def wait_until_loaded(client: httpx.AsyncClient) -> None:
         raise TryError(f"the pipeline is {status} after loading: see the log above", EXIT_FAILED)
 
 
-async def try_images(args: argparse.Namespace, params: dict) -> dict:
+async def try_images(spec: BatchSpec, args: argparse.Namespace, params: dict) -> dict:
     name, images = input_images(args.source)
     output = args.output or OUTPUT_FOLDER / name
     sheet_path = args.contact_sheet or OUTPUT_FOLDER / f"{name}-contact-sheet.png"
-    pipeline_class = load_pipeline_class()
+    pipeline_class = import_object(spec.pipeline_cls)
     if not args.no_prepare:
         await asyncio.to_thread(pipeline_class.prepare_models)
-    pipeline = pipeline_class(MODEL_ID, str(model_dir_root()))
+    pipeline = pipeline_class(spec.name, str(model_dir_root()))
     app = create_app(pipeline)
     transport = httpx.ASGITransport(app=app)
     sheet, latencies = ContactSheet(), []
@@ -198,15 +199,9 @@ async def try_images(args: argparse.Namespace, params: dict) -> dict:
     }
 
 
-def program_name() -> str:
-    """`<name>-try` as installed, `python -m <package>.runtime.tryit` otherwise."""
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return f"python -m {__package__}.tryit" if name in ("", "tryit.py") else name
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=program_name(),
+        prog=prog,
         description="See what the pipeline does to your images: each goes through the "
         f"project's own app, in this process; the answers are saved under {OUTPUT_FOLDER}/ "
         "with a contact sheet of inputs above outputs.",
@@ -242,8 +237,8 @@ def parse_params(text: str | None) -> dict:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(spec: BatchSpec, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     if (args.source is None) == (not args.sample):
         parser.error("give one input: IMAGE_OR_FOLDER or --sample")
@@ -254,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     try:
-        report = asyncio.run(try_images(args, params))
+        report = asyncio.run(try_images(spec, args, params))
     except TryError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
@@ -268,7 +263,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -36,7 +36,9 @@ class StreamResult:
         return self.frames_out / self.elapsed_s if self.elapsed_s else 0.0
 
     def latency_percentile_ms(self, percent: float) -> float:
-        from .measure import percentile_ms  # one percentile for every report (statistics)
+        from ai_runner_kit.measure import (
+            percentile_ms,  # one percentile for every report (statistics)
+        )
 
         return percentile_ms(self.latencies_s, percent)
 

@@ -6,11 +6,10 @@ go-livepeer and no network.
     <name>-try photo.jpg  |  <name>-try photos/   # images: PNGs in try-output/<name>/
     <name>-try --camera                       # a camera, until Ctrl-C or --seconds
     <name>-try clip.mp4 --params '{"style": "noir"}' --params-at '5={"style": "toon"}'
-    python -m <package>.runtime.tryit ...     # the same
+    ai-runner-kit try --spec SPEC ...         # the same, for any ai-runner live pipeline
 
-It drives the pipeline that main.py's spec names as ai-runner's pipeline process does: put and
+It drives the pipeline that the spec names as ai-runner's pipeline process does: put and
 get concurrently, params through update_params, a loading overlay while a reload runs
 (process_loop.py). Video plays in real time at the source's rate, at most ai-runner's 24 fps.
-`cli.main` is the command and `run.run_try` one whole run. The package is the template's
-(`copier update` keeps it current).
+`cli.main` is the command and `run.run_try` one whole run.
 """

@@ -1,26 +1,12 @@
-"""runtime/readiness.py: `GET /ready`, the health_url a generated project gives go-livepeer's
+"""`GET /ready` (ai_runner_kit.readiness), the health_url a pipeline gives go-livepeer's
 live runner. The orchestrator compares status codes only, so the code must carry the state."""
 
-import importlib.util
 from types import SimpleNamespace
 
 import pytest
+from ai_runner_kit import readiness
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
-from .rendering import REPO
-
-READINESS = REPO / "template" / "src" / "{{package_name}}" / "runtime" / "readiness.py"
-
-
-def load_readiness():
-    spec = importlib.util.spec_from_file_location("runtime_readiness", READINESS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-readiness = load_readiness()
 
 
 class Pipeline:

@@ -1,14 +1,15 @@
-"""Benchmark: prepare, initialize, stream frames through the pipeline as ai-runner does, print numbers.
+"""Benchmark: prepare, initialize, stream frames through the pipeline as ai-runner does.
 
-    python -m {{ package_name }}.runtime.bench                       # 300 frames at 30 fps, 512x512
-    python -m {{ package_name }}.runtime.bench --input-fps 0 --json  # capacity; JSON on the last line
-    python -m {{ package_name }}.runtime.bench --frames 10000 --input-fps 60   # soak: does it drift?
+    <name>-bench                                  # 300 frames at 30 fps, 512x512
+    <name>-bench --input-fps 0 --json             # capacity; JSON on the last line
+    <name>-bench --frames 10000 --input-fps 60    # soak: does it drift?
+    ai-runner-kit bench --spec noop               # any ai-runner live pipeline
 
-The pipeline is the one main.py's spec names, with parameters validated by its params class, as
-ai-runner loads them. Three things are timed: the model alone (through your Pipeline's optional
-`benchmark_step` hook), your pipeline streaming frames, and a pass-through pipeline on the same
-path (runtime/passthrough.py: what the path costs without a model). Numbers cover the pipeline
-process only; video decoding, encoding and transport are ai-runner's and are not measured here.
+The pipeline is the one the spec names, with parameters validated by its params class, as
+ai-runner loads them. Three things are timed: the model alone (through the Pipeline's optional
+`benchmark_step` hook), the pipeline streaming frames, and a pass-through pipeline on the same
+path (passthrough.py: what the path costs without a model). Numbers cover the pipeline process
+only; video decoding, encoding and transport are ai-runner's and are not measured here.
 """
 
 import argparse
@@ -17,17 +18,14 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from pydantic import ValidationError
-from runner.live.pipelines import Pipeline
+from runner.live.pipelines import Pipeline, PipelineSpec
 from runner.live.pipelines.loader import load_pipeline_class, parse_pipeline_params
 
-from ..main import pipeline_spec
-from .device import DEVICE_VARIABLE, model_device
-from .local_stream import StreamResult, stream_frames, synthetic_frame
-from .measure import (
+from ai_runner_kit.measure import (
     NO_GPU,
     describe_device,
     describe_runtime,
@@ -39,6 +37,9 @@ from .measure import (
     rss_mib,
     step_times_s,
 )
+
+from .device import DEVICE_VARIABLE, model_device
+from .local_stream import StreamResult, stream_frames, synthetic_frame
 from .passthrough import PassthroughPipeline
 
 FRAME_POOL = 30
@@ -141,21 +142,21 @@ async def passthrough_fps(pool: list[torch.Tensor]) -> float:
     return result.output_fps
 
 
-async def run(args: argparse.Namespace) -> dict:
+async def run(spec: PipelineSpec, args: argparse.Namespace) -> dict:
     params = parse_pipeline_params(
-        pipeline_spec, {**args.params, "width": args.width, "height": args.height}
+        spec, {**args.params, "width": args.width, "height": args.height}
     )
-    pipeline_class = load_pipeline_class(pipeline_spec.pipeline_cls)
+    pipeline_class = load_pipeline_class(spec.pipeline_cls)
     device = os.environ.get(DEVICE_VARIABLE) or "auto"
     report: dict = {
-        "pipeline": pipeline_spec.name,
+        "pipeline": spec.name,
         "runtime": describe_runtime(),
         "device": f"{describe_device()}; {DEVICE_VARIABLE}={device}",
         "params": params.model_dump(mode="json"),
         "width": args.width,
         "height": args.height,
     }
-    print(f"pipeline: {pipeline_spec.name} ({pipeline_spec.pipeline_cls})")
+    print(f"pipeline: {spec.name} ({spec.pipeline_cls})")
     print(f"runtime : {report['runtime']}")
     print(f"device  : {report['device']}")
     if not args.no_prepare:
@@ -215,7 +216,7 @@ def print_table(report: dict) -> None:
     )
     print(f"{'':12}{'fps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     if report["raw_fps"] is None:
-        print("model   : not timed alone (add `benchmark_step` to your Pipeline: see runtime/)")
+        print("model   : not timed alone (add `benchmark_step` to the Pipeline: see ai_runner_kit)")
     else:
         every = report["model_every_ms"]
         pace = f"{'':12}(latency: a run every {every:.0f} ms, the input's pace)" if every else ""
@@ -255,8 +256,8 @@ def json_object(text: str) -> dict:
     return value
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300, help="frames to send (default 300)")
     parser.add_argument("--width", type=int, default=512, help="frame width (default 512)")
     parser.add_argument("--height", type=int, default=512, help="frame height (default 512)")
@@ -273,8 +274,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--device",
         choices=["cpu", "cuda"],
-        help=f"run the model there: sets {DEVICE_VARIABLE}, which runtime.device.model_device() "
-        "reads (default: cuda when torch sees a GPU, else cpu)",
+        help=f"run the model there: sets {DEVICE_VARIABLE}, which the kit's model_device() reads "
+        "(default: cuda when torch sees a GPU, else cpu)",
     )
     parser.add_argument(
         "--params",
@@ -296,8 +297,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(spec: PipelineSpec, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    args = parse_args(argv, prog)
     if args.require_gpu and not torch.cuda.is_available():
         print(NO_GPU, file=sys.stderr)
         return 2
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot benchmark: {error}", file=sys.stderr)
         return 2
     try:
-        report = asyncio.run(run(args))
+        report = asyncio.run(run(spec, args))
     except ValidationError as error:  # bad --width/--height/--params: pydantic names the field
         print(f"Invalid benchmark parameters: {error}", file=sys.stderr)
         return 2
@@ -319,7 +320,3 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(report_json(report), flush=True)  # the last line of stdout: `| tail -n 1`
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,9 +22,9 @@ from .run import run_session
 from .summary import SessionSummary
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=program_name(__package__),
+        prog=prog or program_name(__package__),
         description="Stream a video through a live-runner session on a go-livepeer "
         "orchestrator, in real time, and save the processed video.",
         epilog=f"The runner label may also come from ${RUNNER_ENV}. Exit codes: 2 usage, "
@@ -122,9 +122,9 @@ def check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
             parser.error(f"--{name} must be zero or more seconds, not {value}")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> ClientOptions:
+def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> ClientOptions:
     """Parse and check the command line; usage errors exit with code 2 (argparse's way)."""
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     if args.sample == (args.input is not None):
         parser.error(
@@ -173,8 +173,8 @@ def exit_code_for(summary: SessionSummary) -> int:
     return EXIT_STREAM if summary.error else EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    options = parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    options = parse_args(argv, prog)
     progress = Progress(options.quiet)
     try:
         summary = asyncio.run(run_session(options, progress))

@@ -1,5 +1,5 @@
 """What one run is asked to do: the command line, parsed and checked (cli.py), and the parameter
-parsing that this client and the `<name>-try` command (runtime/tryit/) share."""
+parsing that this client and the `<name>-try` command (live/tryit/) share."""
 
 from __future__ import annotations
 

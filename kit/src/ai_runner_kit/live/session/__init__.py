@@ -3,9 +3,8 @@ streams a video file (or a synthetic clip) through it in real time, and saves wh
 
     <name>-session INPUT OUTPUT --runner LABEL [--params JSON] [--params-at SECONDS=JSON]...
     <name>-session --sample out.mp4 --runner LABEL        # a synthetic clip, no video needed
-    python -m <package>.runtime.session ...               # the same
+    ai-runner-kit session ...                             # the same, from any environment
 
 `cli.main` is the command; `run.run_session` does one whole run (run.py says how, step by
-step). The package is the template's (`copier update` keeps it current); it needs av, httpx
-and the standard library only.
+step). It needs av, httpx and the standard library only.
 """

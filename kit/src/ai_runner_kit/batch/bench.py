@@ -1,11 +1,11 @@
 """Benchmark: prepare, load, then send images through the real HTTP app, N at a time.
 
-    python -m {{ package_name }}.runtime.bench --requests 64 --concurrency 8 --width 512 --height 512
-    python -m {{ package_name }}.runtime.bench --json | tail -n 1     # the numbers as JSON
+    <name>-bench --requests 64 --concurrency 8 --width 512 --height 512
+    <name>-bench --json | tail -n 1     # the numbers as JSON
 
 Requests go through ai-runner's app (create_app) in this process, from upload to answer, so the
 numbers include decoding and encoding; the network does not come into them. The pipeline is
-the class main.py names; what a request is comes from its optional `benchmark_request` hook
+the class the spec names; what a request is comes from its optional `benchmark_request` hook
 (the default uploads a PNG as the multipart field `image` to the router's first POST route).
 """
 
@@ -13,6 +13,7 @@ import argparse
 import io
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -22,8 +23,7 @@ from PIL import Image
 from runner.app import create_app
 from runner.pipelines.base import Pipeline
 
-from ..main import MODEL_ID, load_pipeline_class
-from .measure import (
+from ai_runner_kit.measure import (
     NO_GPU,
     describe_device,
     describe_runtime,
@@ -33,7 +33,8 @@ from .measure import (
     percentile_ms,
     report_json,
 )
-from .model_dir import model_dir_root
+from ai_runner_kit.model_dir import model_dir_root
+from ai_runner_kit.specs import BatchSpec, import_object
 
 LOAD_TIMEOUT_S = 600
 
@@ -77,10 +78,10 @@ def wait_until_loaded(client: TestClient) -> str:
     return status
 
 
-def run(args: argparse.Namespace) -> dict | None:
+def run(spec: BatchSpec, args: argparse.Namespace) -> dict | None:
     """Prints the numbers as it goes; returns them, or None if the pipeline did not load."""
-    pipeline_class = load_pipeline_class()
-    print(f"pipeline: {MODEL_ID} ({pipeline_class.__module__}:{pipeline_class.__name__})")
+    pipeline_class = import_object(spec.pipeline_cls)
+    print(f"pipeline: {spec.name} ({pipeline_class.__module__}:{pipeline_class.__name__})")
     print(f"runtime : {describe_runtime()}")
     print(f"device  : {describe_device()}")
     if not args.no_prepare:
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> dict | None:
     png = sample_png(args.width, args.height)
 
     started = time.perf_counter()
-    pipeline = pipeline_class(MODEL_ID, str(model_dir_root()))
+    pipeline = pipeline_class(spec.name, str(model_dir_root()))
     with TestClient(create_app(pipeline)) as client:
         status = wait_until_loaded(client)
         if status != "OK":
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> dict | None:
         model_fps = model_only_per_second(pipeline, args.width, args.height)
 
     report = {
-        "pipeline": MODEL_ID,
+        "pipeline": spec.name,
         "runtime": describe_runtime(),
         "device": describe_device(),
         "width": args.width,
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace) -> dict | None:
     if turned_away:
         print(f"busy    : {len(turned_away)} answers were 503, each retried after its Retry-After")
     if model_fps is None:
-        print("model   : not timed alone (add `benchmark_step` to your Pipeline: see runtime/)")
+        print("model   : not timed alone (add `benchmark_step` to the Pipeline: see ai_runner_kit)")
     else:
         print(f"model   : {model_fps:.1f} images/s alone, one at a time")
     gpu = report["peak_gpu_mb"]
@@ -159,8 +160,8 @@ def run(args: argparse.Namespace) -> dict | None:
     return report
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=64, help="requests to send (default 64)")
     parser.add_argument("--concurrency", type=int, default=8, help="at a time (default 8)")
     parser.add_argument("--width", type=int, default=512)
@@ -176,18 +177,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(spec: BatchSpec, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    args = parse_args(argv, prog)
     if args.require_gpu and not torch.cuda.is_available():
         print(NO_GPU, file=sys.stderr)
         return 2
-    report = run(args)
+    report = run(spec, args)
     if report is None:
         return 1
     if args.json:
         print(report_json(report), flush=True)  # the last line of stdout: `| tail -n 1`
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from runner.live.pipelines import BaseParams, PipelineSpec
 from runner.live.pipelines.loader import parse_pipeline_params
 
-from .readiness import READY_STATES, RETRY_AFTER_S, pipeline_state, readiness_router
+from ai_runner_kit.readiness import READY_STATES, RETRY_AFTER_S, pipeline_state, readiness_router
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..session.errors import EXIT_INTERRUPTED, EXIT_OK, ClientError
 from ..session.frames import SAMPLE_SECONDS
@@ -16,10 +17,13 @@ from ..session.options import parse_params_options, program_name
 from .options import OUTPUT_FOLDER, TryOptions
 from .sources import is_image
 
+if TYPE_CHECKING:  # the pipeline's modules load after the command line is checked
+    from runner.live.pipelines import PipelineSpec
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=program_name(__package__),
+        prog=prog or program_name(__package__),
         description="See what the pipeline does: run it on a video, images, a generated sample "
         "clip or a camera, as ai-runner would on the network, and save the result "
         f"(under {OUTPUT_FOLDER}/ unless --output) with a contact sheet of input and output.",
@@ -88,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_args(argv: Sequence[str] | None = None) -> TryOptions:
+def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> TryOptions:
     """Parse and check the command line; usage errors exit with code 2 (argparse's way)."""
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     inputs = [args.source is not None, args.sample, args.camera is not None]
     if inputs.count(True) != 1:
@@ -131,8 +135,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TryOptions:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    options = parse_args(argv)
+def main(spec: PipelineSpec, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    options = parse_args(argv, prog)
     from .run import run_try  # torch and the pipeline load after the command line is checked
 
     def say(message: str) -> None:
@@ -143,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: {message}", file=sys.stderr, flush=True)
 
     try:
-        report = asyncio.run(run_try(options, say, warn))
+        report = asyncio.run(run_try(spec, options, say, warn))
     except ClientError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

@@ -3,7 +3,7 @@
 1. validate every parameter set with the spec's params class, as ai-runner does, and refuse a
    schedule that changes the output size (ai-runner refuses that mid-stream);
 2. open the input (sources.py), so a bad one fails before the model loads;
-3. load the class main.py's spec names, prepare its models (unless --no-prepare) and
+3. load the class the spec names, prepare its models (unless --no-prepare) and
    initialize it with the spec's initial_params, as ai-runner's pipeline process does;
 4. stream: put and get concurrently (local_stream.stream_frames), through the process loop
    that applies parameters and shows the loading overlay (process_loop.py), in real time for
@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from pydantic import ValidationError
-from runner.live.pipelines import Pipeline
+from runner.live.pipelines import Pipeline, PipelineSpec
 from runner.live.pipelines.loader import load_pipeline_class, parse_pipeline_params
 from runner.live.trickle import VideoOutput
 
-from ...main import pipeline_spec
-from ..contact_sheet import ContactSheet
+from ai_runner_kit.contact_sheet import ContactSheet
+
 from ..local_stream import stream_frames
 from ..session.errors import EXIT_PARAMS, EXIT_STREAM, ClientError
 from ..session.run import interrupt_handler
@@ -47,7 +47,7 @@ OUTPUT_TIMEOUT_S = 60.0
 Say = Callable[[str], None]  # prints a line for the user
 
 
-def param_changes(options: TryOptions) -> list[ParamChange]:
+def param_changes(spec: PipelineSpec, options: TryOptions) -> list[ParamChange]:
     """The stream's parameter sets, validated; ClientError(EXIT_PARAMS) says what is wrong."""
     size = {k: v for k, v in (("width", options.width), ("height", options.height)) if v}
     first = size | options.params
@@ -59,7 +59,7 @@ def param_changes(options: TryOptions) -> list[ParamChange]:
     changes = []
     for what, seconds, raw in wanted:
         try:
-            parsed = parse_pipeline_params(pipeline_spec, raw)
+            parsed = parse_pipeline_params(spec, raw)
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']} (got {e.get('input')!r})"
@@ -121,29 +121,29 @@ def as_rgb(output: VideoOutput) -> np.ndarray:
     return pixels.to(torch.uint8).cpu().numpy()
 
 
-async def load_pipeline(prepare: bool, say: Say) -> Pipeline:
-    pipeline_class = load_pipeline_class(pipeline_spec.pipeline_cls)
+async def load_pipeline(spec: PipelineSpec, prepare: bool, say: Say) -> Pipeline:
+    pipeline_class = load_pipeline_class(spec.pipeline_cls)
     if prepare:
         started = time.perf_counter()
         await asyncio.to_thread(pipeline_class.prepare_models)
         say(f"prepared the models in {time.perf_counter() - started:.1f} s")
     pipeline = pipeline_class()
     started = time.perf_counter()
-    await pipeline.initialize(**pipeline_spec.initial_params)
+    await pipeline.initialize(**spec.initial_params)
     say(f"initialized {pipeline_class.__name__} in {time.perf_counter() - started:.1f} s")
     return pipeline
 
 
-async def run_try(options: TryOptions, say: Say, warn: Say) -> TryReport:
+async def run_try(spec: PipelineSpec, options: TryOptions, say: Say, warn: Say) -> TryReport:
     """The whole run; ClientError for what the user can fix. `say` and `warn` print lines."""
-    changes = param_changes(options)
+    changes = param_changes(spec, options)
     width = int(changes[0].raw.get("width", DEFAULT_INPUT_SIZE))
     height = int(changes[0].raw.get("height", DEFAULT_INPUT_SIZE))
     source = open_source(options.source, options.camera, width, height, options.seconds)
     try:
         output_path, sheet_path = default_outputs(options, source)
         output_path.parent.mkdir(parents=True, exist_ok=True)
-        pipeline = await load_pipeline(options.prepare, say)
+        pipeline = await load_pipeline(spec, options.prepare, say)
         try:
             return await stream(options, source, changes, pipeline, output_path, sheet_path, warn)
         finally:
