@@ -4,12 +4,14 @@ the base image move, and the lock is refreshed after the merge.
 Releases are cut in a scratch repository (tests never depend on this repository's tags):
 - v0.1.0, the template's first release, from this repository's history (its commit "Release
   v0.1.0"): the layout before pipeline/ and runtime/ split;
-- v0.2.0, this tree;
-- v0.3.0, v0.2.0 with every template-owned file changed, a newer ai-runner row (as every
+- v0.2.0, from the commit "Release v0.2.0": pipeline/ and the vendored runtime/;
+- v0.3.0, this tree: runtime/ is the kit (ai-runner-kit), a dependency;
+- v0.4.0, v0.3.0 with every template-owned file changed, a newer ai-runner row (as every
   upstream release brings) and a user-owned file moved (README.md to docs/README.md) with the
   versioned migration such a move needs.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -25,7 +27,6 @@ from .projects import assert_own_tests_pass, installed, run_in
 from .rendering import DOUBLE, REPO, shell_environment, snapshot_template
 
 VENV_BIN = Path(sys.executable).parent
-FIRST_RELEASE_SUBJECT = "Release v0.1.0"
 NEWER_AI_RUNNER = "v0.15.0"
 NEWER_ROW = {
     "live_base_image": f"livepeer/ai-runner:live-base-{NEWER_AI_RUNNER}",
@@ -44,7 +45,7 @@ GIT_IDENTITY = {
 }
 REPLACED_MODEL = REPO / "tests" / "fixtures" / "replaced_model"
 MOVED_README = "docs/README.md"
-RELEASE_MARK = "Changed in release v0.3.0."
+RELEASE_MARK = "Changed in release v0.4.0."
 
 
 def run(*command: str, cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
@@ -65,20 +66,31 @@ def copier(cwd: Path, *args: str, **env_extra: str) -> subprocess.CompletedProce
 # --- the releases -------------------------------------------------------------------------------
 
 
-def first_release_commit() -> str:
+def release_commit(version: str) -> str:
+    """This repository's commit "Release <version>" (CHANGELOG.md: how a release is cut)."""
+    subject = f"Release {version}"
     found = subprocess.run(
-        ["git", "log", "--format=%H", "--fixed-strings", f"--grep={FIRST_RELEASE_SUBJECT}"],
+        ["git", "log", "--format=%H %s", "--fixed-strings", f"--grep={subject}"],
         cwd=REPO,
         capture_output=True,
         text=True,
     )
-    commits = found.stdout.split()
+    commits = [line.split()[0] for line in found.stdout.splitlines() if line.endswith(subject)]
     if found.returncode != 0 or not commits:
         pytest.fail(
-            f"No commit '{FIRST_RELEASE_SUBJECT}' in {REPO}'s history: these tests need a full "
-            f"clone (not shallow) to cut the first release. git said: {found.stderr.strip()}"
+            f"No commit '{subject}' in {REPO}'s history: these tests need a full clone (not "
+            f"shallow) to cut the earlier releases. git said: {found.stderr.strip()}"
         )
     return commits[-1]
+
+
+def extract(commit: str, destination: Path) -> Path:
+    destination.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit], cwd=REPO, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(destination)], input=archive.stdout, check=True)
+    return destination
 
 
 def replace_tree(repository: Path, source: Path) -> None:
@@ -98,23 +110,17 @@ def release(repository: Path, version: str) -> None:
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory) -> Path:
     scratch = tmp_path_factory.mktemp("releases")
-    repository = scratch / "template"
-    repository.mkdir()
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", first_release_commit()],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    )
-    subprocess.run(["tar", "-x", "-C", str(repository)], input=archive.stdout, check=True)
+    repository = extract(release_commit("v0.1.0"), scratch / "template")
     git(repository, "init", "--quiet")
     release(repository, "v0.1.0")
-    replace_tree(repository, snapshot_template(scratch / "this-tree"))
+    replace_tree(repository, extract(release_commit("v0.2.0"), scratch / "v0.2.0"))
     release(repository, "v0.2.0")
+    replace_tree(repository, snapshot_template(scratch / "this-tree"))
+    release(repository, "v0.3.0")
     add_an_ai_runner_release(repository)
     change_every_template_owned_file(repository)
     move_the_readme(repository)
-    release(repository, "v0.3.0")
+    release(repository, "v0.4.0")
     return repository
 
 
@@ -173,7 +179,7 @@ def move_the_readme(repository: Path) -> None:
     text = text.replace(
         "_migrations:\n",
         "_migrations:\n"
-        "  - version: v0.3.0\n"
+        "  - version: v0.4.0\n"
         "    when: \"{{ _stage == 'before' }}\"\n"
         "    command:\n"
         '      - "{{ _copier_python }}"\n'
@@ -239,14 +245,36 @@ def assert_prepare_and_bench_run(project: Path) -> None:
     assert "not timed alone" in bench.stdout  # the optional hook's default
 
 
-# --- from the first release ---------------------------------------------------------------------
+# --- from the earlier layouts -----------------------------------------------------------------
+
+
+def assert_on_the_kit(project: Path) -> None:
+    """The v0.3.0 layout: no runtime/, the user's imports at the kit, lint-clean."""
+    package = project / "src" / "my_pipeline"
+    assert not (package / "runtime").exists()
+    yours = [*(package / "pipeline").rglob("*.py"), *(project / "tests").rglob("*.py")]
+    imports = re.compile(r"^\s*(?:from|import) \S*runtime\b", re.MULTILINE)
+    assert [path for path in yours if imports.search(path.read_text())] == []
+    ruff = str(VENV_BIN / "ruff")
+    run(ruff, "check", "--no-cache", ".", cwd=project)
+    run(ruff, "format", "--no-cache", "--check", ".", cwd=project)
+
+
+def migration_lines(output: str) -> list[str]:
+    """The v0.3.0 migration's messages, with the lines each wraps onto."""
+    lines, inside = [], False
+    for line in output.splitlines():
+        inside = "migration v0.3.0:" in line or (inside and line.startswith("    "))
+        if inside:
+            lines.append(line)
+    return lines
 
 
 @pytest.mark.parametrize("kind", ["live", "batch"])
 def test_a_first_release_project_updates_and_passes_its_own_tests(releases, tmp_path, kind):
     project = generate(releases, tmp_path / "my-pipeline", "v0.1.0", *LOCAL_AI_RUNNER,
                        "-d", f"pipeline_kind={kind}")  # fmt: skip
-    updated = update(project, "v0.2.0")
+    updated = update(project, "v0.3.0")
 
     assert unresolved(project) == []
     assert f"moved src/my_pipeline/pipeline/pipeline.py to src/my_pipeline/pipeline/{kind}.py" in (
@@ -255,17 +283,58 @@ def test_a_first_release_project_updates_and_passes_its_own_tests(releases, tmp_
     package = project / "src" / "my_pipeline"
     for gone in ("bench.py", "local_stream.py", "integrate", "pipeline/pipeline.py"):
         assert not (package / gone).exists(), gone
-    assert (package / "runtime" / "model_dir.py").is_file()
     assert "[ok] merge: no conflicts" in updated.stdout
+    assert_on_the_kit(project)
     with installed(project):
         assert_own_tests_pass(project)
+
+
+@pytest.mark.parametrize("kind", ["live", "batch"])
+def test_a_v0_2_0_project_moves_onto_the_kit_and_passes_its_own_tests(releases, tmp_path, kind):
+    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER,
+                       "-d", f"pipeline_kind={kind}")  # fmt: skip
+    assert (project / "src" / "my_pipeline" / "runtime").is_dir()
+    updated = update(project, "v0.3.0")
+
+    assert unresolved(project) == []
+    assert "[ok] merge: no conflicts" in updated.stdout
+    said = " ".join(line.strip() for line in migration_lines(updated.stdout))
+    assert "src/my_pipeline/runtime/ is gone: the kit (ai-runner-kit) replaces it" in said
+    assert "imports point at the kit in src/my_pipeline/pipeline/" in said
+    assert (project / "src" / "my_pipeline" / "pipeline" / "model_folder.py").is_file()
+    assert all(len(line) <= 80 for line in migration_lines(updated.stdout))
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    assert any(dependency.startswith("ai-runner-kit==") for dependency in dependencies)
+    assert_on_the_kit(project)
+    with installed(project):
+        assert_own_tests_pass(project)
+
+
+def test_a_runtime_file_you_changed_is_kept_and_said(releases, tmp_path):
+    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
+    worker = project / "src" / "my_pipeline" / "runtime" / "worker.py"
+    worker.write_text(worker.read_text() + "\n# tuned for our GPU\n")
+    git(project, "commit", "--quiet", "--all", "-m", "Our worker")
+    updated = update(project, "v0.3.0")
+
+    assert worker.read_text().endswith("# tuned for our GPU\n")
+    assert [path.name for path in worker.parent.iterdir() if path.suffix == ".py"] == ["worker.py"]
+    lines = migration_lines(updated.stdout)
+    said = " ".join(line.strip() for line in lines)
+    assert all(len(line) <= 80 for line in lines)
+    assert "kept src/my_pipeline/runtime/worker.py: you changed it" in said
+    assert "src/my_pipeline/runtime/ keeps 1 file(s) of yours" in said
+    assert not (project / ".copier-v0.3.0-kept").exists()
+    assert unresolved(project) == []
 
 
 # --- a replaced model across a release that changes every template file -------------------------
 
 
 def test_a_replaced_model_survives_a_release_that_changes_every_template_file(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
+    project = generate(releases, tmp_path / "my-pipeline", "v0.3.0", *LOCAL_AI_RUNNER)
     replace_the_model(project)
     touched = [path for path in changed_paths(project) if not is_user_owned(project, path)]
     assert touched == [], "replacing the model touched the template's files"
@@ -281,7 +350,7 @@ def test_a_replaced_model_survives_a_release_that_changes_every_template_file(re
         assert_own_tests_pass(project)
         assert_prepare_and_bench_run(project)
 
-        updated = update(project, "v0.3.0")
+        updated = update(project, "v0.4.0")
         assert unresolved(project) == []
         assert "[ok] merge: no conflicts" in updated.stdout
         moved = {Path("README.md"): Path(MOVED_README)}
@@ -324,10 +393,10 @@ def edit_your_files(project: Path) -> dict[Path, str]:
 
 
 def test_update_keeps_your_files_and_moves_the_release(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
+    project = generate(releases, tmp_path / "my-pipeline", "v0.3.0", *LOCAL_AI_RUNNER)
     edits = edit_your_files(project)
 
-    updated = update(project, "v0.3.0", "-d", f"ai_runner_version={NEWER_AI_RUNNER}")
+    updated = update(project, "v0.4.0", "-d", f"ai_runner_version={NEWER_AI_RUNNER}")
 
     assert unresolved(project) == []
     readme = project / "README.md"
@@ -347,16 +416,16 @@ def test_update_keeps_your_files_and_moves_the_release(releases, tmp_path):
     assert "[ok] lock: uv.lock written" in updated.stdout
     run(str(VENV_BIN / "uv"), "lock", "--check", cwd=project)
     git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "Update the template to v0.3.0")
+    git(project, "commit", "--quiet", "-m", "Update the template to v0.4.0")
     assert git(project, "status", "--porcelain") == ""
 
 
 def test_update_never_brings_back_a_file_you_deleted_from_your_room(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
+    project = generate(releases, tmp_path / "my-pipeline", "v0.3.0", *LOCAL_AI_RUNNER)
     (project / "src" / "my_pipeline" / "pipeline" / "backbone.py").unlink()
     (project / "tests" / "test_model.py").unlink()
     git(project, "commit", "--quiet", "--all", "-m", "Not ours any more")
-    update(project, "v0.3.0")
+    update(project, "v0.4.0")
     assert not (project / "src" / "my_pipeline" / "pipeline" / "backbone.py").exists()
     assert not (project / "tests" / "test_model.py").exists()
     assert unresolved(project) == []
@@ -364,8 +433,8 @@ def test_update_never_brings_back_a_file_you_deleted_from_your_room(releases, tm
 
 def test_update_moves_the_git_pin_even_when_locking_cannot_run(releases, tmp_path):
     # uv told it has no network: it cannot resolve the git source, as without GitHub
-    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", UV_OFFLINE="1")
-    updated = update(project, "v0.3.0", "-d", f"ai_runner_version={NEWER_AI_RUNNER}",
+    project = generate(releases, tmp_path / "my-pipeline", "v0.3.0", UV_OFFLINE="1")
+    updated = update(project, "v0.4.0", "-d", f"ai_runner_version={NEWER_AI_RUNNER}",
                      UV_OFFLINE="1")  # fmt: skip
     sources = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["uv"]["sources"]
     assert sources["ai-runner"]["tag"] == NEWER_AI_RUNNER
@@ -376,13 +445,13 @@ def test_update_moves_the_git_pin_even_when_locking_cannot_run(releases, tmp_pat
 
 
 def test_update_to_the_same_release_changes_nothing(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.3.0", *LOCAL_AI_RUNNER)
-    update(project, "v0.3.0")
+    project = generate(releases, tmp_path / "my-pipeline", "v0.4.0", *LOCAL_AI_RUNNER)
+    update(project, "v0.4.0")
     assert git(project, "status", "--porcelain") == ""
 
 
 def test_check_update_reports_a_newer_release(releases, tmp_path):
-    project = generate(releases, tmp_path / "my-pipeline", "v0.2.0", *LOCAL_AI_RUNNER)
+    project = generate(releases, tmp_path / "my-pipeline", "v0.3.0", *LOCAL_AI_RUNNER)
     outdated = subprocess.run(
         [sys.executable, "-m", "copier", "check-update", "--quiet"],
         cwd=project,
@@ -392,7 +461,7 @@ def test_check_update_reports_a_newer_release(releases, tmp_path):
         timeout=300,
     )
     assert outdated.returncode == 2, outdated.stderr
-    current = generate(releases, tmp_path / "current", "v0.3.0", *LOCAL_AI_RUNNER)
+    current = generate(releases, tmp_path / "current", "v0.4.0", *LOCAL_AI_RUNNER)
     copier(current, "check-update", "--quiet")
 
 
@@ -464,3 +533,70 @@ def test_the_v0_2_0_migration_keeps_a_worker_you_changed_and_runs_once(tmp_path)
     assert second.returncode == 0, second.stderr
     assert "imports updated" not in second.stdout
     assert (pipeline / "live.py").read_text().count("runtime") == 1
+
+
+def test_the_v0_2_0_runtime_fingerprints_are_what_that_release_generates(tmp_path, monkeypatch):
+    # The v0.3.0 migration keeps a runtime/ file only when it differs from these: they must be
+    # v0.2.0's own files, whatever the answers were (the answers' lines are placeholders).
+    monkeypatch.syspath_prepend(str(HOOKS))
+    from migrate_to_v0_3_0 import V0_2_0_RUNTIME, fingerprint
+
+    template = extract(release_commit("v0.2.0"), tmp_path / "v0.2.0")
+    expected = json.loads(V0_2_0_RUNTIME.read_text())
+    for kind in ("live", "batch"):
+        project = tmp_path / kind
+        copier(tmp_path, "copy", "--trust", "--defaults", "--skip-tasks", "-d",
+               f"pipeline_kind={kind}", "-d", "pipeline_name=neon-fx", "-d",
+               "class_name=NeonGlow", str(template), str(project))  # fmt: skip
+        runtime = project / "src" / "neon_fx" / "runtime"
+        found = {
+            path.relative_to(runtime).as_posix(): fingerprint(path, "neon_fx", "NeonGlow--models")
+            for path in sorted(runtime.rglob("*"))
+            if path.is_file()
+        }
+        assert found == expected[kind], kind
+
+
+def migrate_to_v0_3_0(project: Path, stage: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(HOOKS / "migrate_to_v0_3_0.py"), stage, ".copier-answers.yml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_v0_3_0_migration_points_imports_at_the_kit_and_runs_once(tmp_path):
+    pipeline = tmp_path / "src" / "fx" / "pipeline"
+    pipeline.mkdir(parents=True)
+    (tmp_path / ".copier-answers.yml").write_text(
+        "package_name: fx\npipeline_kind: live\nclass_name: Fx\n"
+    )
+    (pipeline / "live.py").write_text(
+        "from ..runtime.device import DeviceFrames, model_device\n"
+        "from ..runtime.model_dir import models_dir\n"
+        "from ..runtime.worker import InferenceWorker\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_live.py").write_text(
+        "from fx.runtime.local_stream import stream_frames\n"
+        'PATCHED = "fx.runtime.worker.InferenceWorker"\n'
+    )
+    for stage in ("before", "after"):
+        done = migrate_to_v0_3_0(tmp_path, stage)
+        assert done.returncode == 0, done.stderr
+    assert (pipeline / "live.py").read_text() == (
+        "from ai_runner_kit.live import DeviceFrames, InferenceWorker, model_device\n"
+        "\n"
+        "from .model_folder import models_dir\n"
+    )  # merged and sorted by ruff, as the project's own `just fix` would
+    assert (tmp_path / "tests" / "test_live.py").read_text() == (
+        "from ai_runner_kit.live import stream_frames\n"
+        'PATCHED = "ai_runner_kit.live.worker.InferenceWorker"\n'
+    )
+    assert 'MODEL_FOLDER = "Fx--models"' in (pipeline / "model_folder.py").read_text()
+    again = [migrate_to_v0_3_0(tmp_path, stage) for stage in ("before", "after")]
+    assert all(done.returncode == 0 for done in again)
+    assert "imports point at the kit" not in again[0].stdout
+    assert not (tmp_path / ".copier-v0.3.0-kept").exists()
