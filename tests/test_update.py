@@ -593,6 +593,7 @@ def test_the_v0_3_0_migration_points_imports_at_the_kit_and_runs_once(tmp_path):
     )  # merged and sorted by ruff, as the project's own `just fix` would
     assert (tmp_path / "tests" / "test_live.py").read_text() == (
         "from ai_runner_kit.live import stream_frames\n"
+        "\n"
         'PATCHED = "ai_runner_kit.live.worker.InferenceWorker"\n'
     )
     assert 'MODEL_FOLDER = "Fx--models"' in (pipeline / "model_folder.py").read_text()
