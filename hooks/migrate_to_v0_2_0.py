@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from move_user_file import is_tracked, move
+from sorted_imports import sort_imports
 
 # sha256 of v0.1.0's pipeline/worker.py: a file with this digest is the template's, unchanged.
 V0_1_0_WORKER_SHA256 = "c35396e9626885e14a1a21c17ff88e04c56a2b71019ef163c6516f9ee8d9a522"
@@ -102,7 +103,10 @@ def migrate(package: str, kind: str) -> list[str]:
         done.append(f"{worker} removed: runtime/worker.py is the same worker, kept current")
     yours = sorted(pipeline_dir.glob("*.py")) + sorted(Path("tests").rglob("*.py"))
     rewrites = import_rewrites(package, kind, worker_moved)
-    done += [f"imports updated in {path}" for path in rewrite_imports(yours, rewrites)]
+    changed = rewrite_imports(yours, rewrites)
+    done += [f"imports updated in {path}" for path in changed]
+    if not sort_imports(changed):  # a renamed module may belong elsewhere among the imports
+        done.append("sort the imports it changed: `just fix` (or ruff check --fix)")
     return done
 
 

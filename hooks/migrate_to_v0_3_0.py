@@ -28,6 +28,7 @@ import textwrap
 from pathlib import Path
 
 from migrate_to_v0_2_0 import read_answers
+from sorted_imports import sort_imports
 
 HOOKS = Path(__file__).resolve().parent
 # sha256 of each file v0.2.0 generated under runtime/, by kind, with the answers in the three
@@ -85,9 +86,9 @@ def models_dir() -> Path:
 
 def v0_2_0_placeholders(text: str, package: str, models_folder: str) -> str:
     """The file as v0.2.0's template wrote it, before the answers went in (where they did)."""
-    return text.replace(
-        f"python -m {package}.runtime", "python -m {package}.runtime"
-    ).replace(f'MODEL_FOLDER = "{models_folder}"', 'MODEL_FOLDER = "{models_folder}"')
+    return text.replace(f"python -m {package}.runtime", "python -m {package}.runtime").replace(
+        f'MODEL_FOLDER = "{models_folder}"', 'MODEL_FOLDER = "{models_folder}"'
+    )
 
 
 def fingerprint(path: Path, package: str, models_folder: str) -> str:
@@ -185,28 +186,6 @@ def before(answers: dict[str, str]) -> None:
 # --- after the merge ---------------------------------------------------------------------------
 
 
-def ruff_command() -> list[str] | None:
-    """The project's own ruff (its dev group), else one on PATH."""
-    for candidate in (Path(".venv/bin/ruff"), Path(".venv/Scripts/ruff.exe")):
-        if candidate.is_file():
-            return [str(candidate)]
-    found = shutil.which("ruff")
-    return [found] if found else None
-
-
-def sort_imports(paths: list[Path]) -> None:
-    paths = [path for path in paths if path.exists()]
-    if not paths:
-        return
-    ruff = ruff_command()
-    command = [*(ruff or ["ruff"]), "check", "--select", "I", "--fix", "--quiet"]
-    if ruff is not None:
-        done = subprocess.run([*command, *map(str, paths)], capture_output=True, text=True)
-        if done.returncode == 0:
-            return
-    say("sort the imports it changed: `just fix` (or ruff check --fix)", ok=False)
-
-
 def after(answers: dict[str, str]) -> None:
     package = answers["package_name"]
     runtime = Path("src") / package / "runtime"
@@ -231,7 +210,8 @@ def after(answers: dict[str, str]) -> None:
     else:
         say(f"{runtime}/ is gone: the kit (ai-runner-kit) replaces it")
         shutil.rmtree(runtime, ignore_errors=True)  # __pycache__ copier does not know
-    sort_imports(changed)
+    if not sort_imports(changed):
+        say("sort the imports it changed: `just fix` (or ruff check --fix)", ok=False)
 
 
 def main(argv: list[str] | None = None) -> int:
