@@ -30,7 +30,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PROJECT_FOLDERS = ("src", "runtime", "pipeline", "integration")
 # This repository's own top-level folders and files: a path starting with one must exist here
 # (tests/ may also be a generated project's, so it is checked against both).
-REPOSITORY_ROOTS = ("hooks", "data", "dev", "extensions", ".ci", "template", "docs", "tests")
+REPOSITORY_ROOTS = ("hooks", "data", "dev", "extensions", ".ci", "template", "docs", "tests", "kit")
 REPOSITORY_FILES = ("copier.yml", "mkdocs.yml", "CHANGELOG.md", "README.md", "pyproject.toml")
 # Paths that no longer exist, named on purpose: what an update moves or removes.
 FORMER_PATHS = {
@@ -38,7 +38,10 @@ FORMER_PATHS = {
     "pipeline/worker.py": "v0.1.0's layout, removed by the v0.2.0 migration",
     "tests/test_worker.py": "v0.1.0's layout, removed by the v0.2.0 migration",
     "src/my_pipeline/integrate": "v0.1.0's integration tool (integration.md, Why no tool)",
-    "docs/README.md": "a project's README in the scratch v0.3.0 release of tests/test_update.py",
+    "docs/README.md": "a project's README in the scratch v0.4.0 release of tests/test_update.py",
+    "src/my_pipeline/runtime": "v0.2.0's vendored platform code, the kit since v0.3.0 (update.md)",
+    "runtime": "the same folder, as update.md and testing.md name it",
+    "runtime/worker.py": "v0.2.0's worker, kept by the v0.3.0 migration when changed (update.md)",
 }
 FORMER_COMMANDS = {"integrate"}  # v0.1.0's `<pipeline-name>-integrate` (update.md)
 
@@ -108,6 +111,8 @@ def project_paths() -> set[str]:
     """Every file and folder a generated project can have, from template/'s file names."""
     found: set[str] = set()
     for path in (REPO / "template").rglob("*"):
+        if path.is_dir() and not any(path.iterdir()):
+            continue  # an empty folder left in a work tree: git keeps none, so no project has it
         relative = str(path.relative_to(REPO / "template")).removesuffix(".jinja")
         relative = re.sub(r"\{%.*?%\}", "", relative).replace("{{package_name}}", "my_pipeline")
         parts = relative.split("/")
