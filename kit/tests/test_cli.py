@@ -47,10 +47,10 @@ def error_line(capsys) -> str:
     return captured.err
 
 
-def test_no_arguments_print_the_usage_and_exit_2(capsys, calls):
+def test_no_arguments_print_the_usage_on_stderr_and_exit_2(capsys, calls):
     assert cli.main([]) == 2
     shown = capsys.readouterr()
-    assert shown.out.startswith("usage: ai-runner-kit COMMAND --spec SPEC")
+    assert shown.out == "" and shown.err.startswith("usage: ai-runner-kit COMMAND --spec SPEC")
     assert calls == []
 
 
@@ -159,3 +159,9 @@ def test_params_schema_of_an_upstream_spec_is_its_params_class(capsys, upstream)
 
 def test_params_schema_of_a_batch_class_without_params_is_an_empty_object(capsys, upstream):
     assert schema_printed(capsys, BATCH_CLASS) == {"type": "object", "properties": {}}
+
+
+def test_an_option_after_spec_is_not_taken_for_its_value(capsys, calls):
+    assert cli.main(["bench", "--spec", "--json"]) == 2
+    assert "needs --spec SPEC" in capsys.readouterr().err
+    assert calls == []

@@ -159,11 +159,5 @@ def test_try_on_an_upstream_batch_pipeline_saves_its_answer(upstream_cwd, capsys
     assert (upstream_cwd / summary["contact_sheet"]).is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="kit bug, reported with issue 17's kit tests: batch try calls prepare_models(), "
-    "which ai-runner's batch pipelines do not have",
-)
 def test_try_on_an_upstream_batch_pipeline_needs_no_prepare_models(upstream_cwd):
     assert cli.main(["try", "--spec", BATCH_CLASS, "--sample", "--json"]) == 0

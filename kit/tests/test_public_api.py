@@ -11,10 +11,11 @@ import pytest
 PUBLIC = {
     "ai_runner_kit": {"__version__", "model_dir_root", "models_dir"},
     "ai_runner_kit.live": {
-        "InferenceWorker", "WorkerStopped", "model_device", "DeviceFrames", "Upload",
-        "stream_frames", "StreamResult", "synthetic_frame",
+        "TorchLivePipeline", "check_frame", "InferenceWorker", "WorkerStopped", "model_device",
+        "DeviceFrames", "Upload", "stream_frames", "StreamResult", "synthetic_frame",
     },
-    "ai_runner_kit.batch": {"guarded_route", "http_error"},
+    "ai_runner_kit.batch": {"TorchBatchPipeline", "ModelNotReady", "guarded_route", "http_error"},
+    "ai_runner_kit.testing": {"LivePipelineContract", "TorchLivePipelineContract"},
     "ai_runner_kit.commands": {"PipelineCommands"},
     "ai_runner_kit.specs": {"BatchSpec", "Spec", "SpecError", "resolve_spec"},
 }  # fmt: skip
@@ -52,6 +53,21 @@ METHODS = {
         "__init__": "(self, device: device, dtype: dtype) -> None",
         "upload": "(self, frame: Tensor) -> Upload",
         "download": "(self, image: Tensor) -> Tensor",
+    },
+    ("ai_runner_kit.live", "TorchLivePipeline"): {
+        "load_model": "(self, params: ParamsT) -> ModelT",
+        "run_model": "(self, model: ModelT, frames: Tensor, params: ParamsT) -> Tensor",
+        "needs_reload": "(self, loaded: ParamsT, wanted: ParamsT) -> bool",
+        "warm_up": "(self, model: ModelT, params: ParamsT) -> None",
+        "benchmark_step": "(self, width: int, height: int) -> Callable[[], object]",
+    },
+    ("ai_runner_kit.batch", "TorchBatchPipeline"): {
+        "__init__": "(self, model_id: str, model_dir: str) -> None",
+        "load_model": "(self) -> Any",
+        "run_model": "(self, model: Any, images: Tensor, params: Any) -> Tensor",
+        "warm_up": "(self, model: Any) -> None",
+        "__call__": "(self, frames: Tensor, params: Any) -> Tensor",
+        "benchmark_step": "(self, width: int, height: int) -> Callable[[], object]",
     },
     ("ai_runner_kit.commands", "PipelineCommands"): {
         name: "(self, argv: Sequence[str] | None = None) -> None"

@@ -110,19 +110,12 @@ def test_a_class_that_is_no_pipeline_says_a_pipeline_class_is_wanted(fake_projec
     assert "fake_project.main:Params" in message and "Pipeline class" in message
 
 
-# Refusals the kit does not yet word as its docstring promises (SpecError "says what to give
-# instead"). Strict: when the kit is fixed these pass, and the marker must go.
-KIT_BUG = "kit bug, reported with issue 17's kit tests: "
-
-
-@pytest.mark.xfail(strict=True, reason=KIT_BUG + "no hint where the module should come from")
 def test_an_unimportable_module_says_how_to_make_it_importable():
     with pytest.raises(SpecError) as refused:
         resolve_spec("no_such_project.main:pipeline_spec")
     assert "PYTHONPATH" in str(refused.value) or "install" in str(refused.value)
 
 
-@pytest.mark.xfail(strict=True, reason=KIT_BUG + "ValueError/TypeError escape import_object")
 @pytest.mark.parametrize("text", [":pipeline_spec", ".relative:pipeline_spec"])
 def test_a_spec_without_an_absolute_module_is_a_spec_error(text):
     with pytest.raises(SpecError, match="module"):

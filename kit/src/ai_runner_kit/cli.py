@@ -64,9 +64,12 @@ def fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:
+        print(usage(), file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
         print(usage())
-        return 0 if argv else 2
+        return 0
     if argv[0] == "--version":
         print(f"{PROG} {__version__}")
         return 0
@@ -78,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ai_runner_kit.live.session import cli as session_cli
 
         return session_cli.main(rest, prog)
-    if not spec_text:
+    if not spec_text or spec_text.startswith("-"):
         return fail(f"{command} needs --spec SPEC. {SPEC_HELP}")
     from ai_runner_kit.specs import SpecError, is_live, resolve_spec
 

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from ai_runner_kit.model_dir import model_dir_root
+from ai_runner_kit.prepare import prepare
 from ai_runner_kit.specs import Spec, import_object, is_live
 
 
@@ -123,7 +124,8 @@ def serve_batch(spec, argv: Sequence[str]) -> None:
     pipeline_class = import_object(spec.pipeline_cls)
     if wants_prepare(argv):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        pipeline_class.prepare_models()  # type: ignore[attr-defined]
+        if not prepare(pipeline_class):  # type: ignore[arg-type]
+            logging.info("%s has no prepare_models: nothing to prepare", spec.name)
         return
     import uvicorn
     from runner.app import create_app

@@ -60,9 +60,20 @@ def resolve_spec(text: str) -> Spec:
                 "runner.live.pipelines.noop:Noop"
             )
         return builtin
+    module, _, attribute = text.partition(":")
+    if not module or module.startswith(".") or not attribute:
+        raise SpecError(
+            f"{text!r} is not module:attribute: give an absolute module path and a name in it, "
+            "e.g. my_pipeline.main:pipeline_spec"
+        )
     try:
         found = import_object(text)
-    except (ImportError, AttributeError) as error:
+    except ModuleNotFoundError as error:
+        raise SpecError(
+            f"cannot import {text}: {error}. Install the pipeline's package in this environment "
+            "(pip install -e .), or add the folder that holds it to PYTHONPATH"
+        ) from None
+    except (ImportError, AttributeError, ValueError) as error:
         raise SpecError(f"cannot import {text}: {error}") from None
     if isinstance(found, PipelineSpec | BatchSpec):
         return found

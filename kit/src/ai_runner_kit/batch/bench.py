@@ -34,6 +34,7 @@ from ai_runner_kit.measure import (
     report_json,
 )
 from ai_runner_kit.model_dir import model_dir_root
+from ai_runner_kit.prepare import prepare
 from ai_runner_kit.specs import BatchSpec, import_object
 
 LOAD_TIMEOUT_S = 600
@@ -86,8 +87,10 @@ def run(spec: BatchSpec, args: argparse.Namespace) -> dict | None:
     print(f"device  : {describe_device()}")
     if not args.no_prepare:
         started = time.perf_counter()
-        pipeline_class.prepare_models()
-        print(f"prepare : {time.perf_counter() - started:.2f} s")
+        if prepare(pipeline_class):
+            print(f"prepare : {time.perf_counter() - started:.2f} s")
+        else:
+            print("prepare : none (the pipeline has no prepare_models)")
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     png = sample_png(args.width, args.height)

@@ -33,6 +33,7 @@ from runner.app import create_app
 from ai_runner_kit.contact_sheet import ContactSheet
 from ai_runner_kit.measure import percentile_ms
 from ai_runner_kit.model_dir import model_dir_root
+from ai_runner_kit.prepare import prepare
 from ai_runner_kit.specs import BatchSpec, import_object
 
 from .bench import benchmark_request, sample_png
@@ -151,7 +152,7 @@ async def try_images(spec: BatchSpec, args: argparse.Namespace, params: dict) ->
     sheet_path = args.contact_sheet or OUTPUT_FOLDER / f"{name}-contact-sheet.png"
     pipeline_class = import_object(spec.pipeline_cls)
     if not args.no_prepare:
-        await asyncio.to_thread(pipeline_class.prepare_models)
+        await asyncio.to_thread(prepare, pipeline_class)
     pipeline = pipeline_class(spec.name, str(model_dir_root()))
     app = create_app(pipeline)
     transport = httpx.ASGITransport(app=app)

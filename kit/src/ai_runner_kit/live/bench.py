@@ -144,7 +144,7 @@ async def passthrough_fps(pool: list[torch.Tensor]) -> float:
 
 async def run(spec: PipelineSpec, args: argparse.Namespace) -> dict:
     params = parse_pipeline_params(
-        spec, {**args.params, "width": args.width, "height": args.height}
+        spec, {**spec.initial_params, **args.params, "width": args.width, "height": args.height}
     )
     pipeline_class = load_pipeline_class(spec.pipeline_cls)
     device = os.environ.get(DEVICE_VARIABLE) or "auto"
