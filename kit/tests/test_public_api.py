@@ -14,7 +14,10 @@ PUBLIC = {
         "TorchLivePipeline", "check_frame", "InferenceWorker", "WorkerStopped", "model_device",
         "DeviceFrames", "Upload", "stream_frames", "StreamResult", "synthetic_frame",
     },
-    "ai_runner_kit.batch": {"TorchBatchPipeline", "ModelNotReady", "guarded_route", "http_error"},
+    "ai_runner_kit.batch": {
+        "TorchBatchPipeline", "ModelNotReady", "guarded_route", "http_error",
+        "image_to_image_router", "images", "routes",
+    },
     "ai_runner_kit.testing": {"LivePipelineContract", "TorchLivePipelineContract"},
     "ai_runner_kit.commands": {"PipelineCommands"},
     "ai_runner_kit.specs": {"BatchSpec", "Spec", "SpecError", "resolve_spec"},
@@ -39,6 +42,11 @@ SIGNATURES = {
         "(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPException"
     ),
     ("ai_runner_kit.specs", "resolve_spec"): "(text: str) -> Spec",
+    ("ai_runner_kit.batch", "image_to_image_router"): (
+        "(pipeline: Callable[[Tensor, Any], Tensor], path: str, params_class: type[BaseModel], "
+        "*, summary: str = Run the pipeline on an image, max_active: int = 4, max_waiting: int "
+        "= 12, max_body_bytes: int = 29360128) -> APIRouter"
+    ),
 }
 METHODS = {
     ("ai_runner_kit.live", "InferenceWorker"): {

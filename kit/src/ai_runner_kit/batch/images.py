@@ -13,6 +13,15 @@ What decode() makes of the images it takes:
 
 import io
 
+__all__ = [
+    "MAX_PIXELS",
+    "MAX_SIDE",
+    "MAX_UPLOAD_BYTES",
+    "ImageRejected",
+    "decode",
+    "encode_png",
+]
+
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
