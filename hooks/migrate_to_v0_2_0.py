@@ -106,7 +106,7 @@ def migrate(package: str, kind: str) -> list[str]:
     changed = rewrite_imports(yours, rewrites)
     done += [f"imports updated in {path}" for path in changed]
     if not sort_imports(changed):  # a renamed module may belong elsewhere among the imports
-        done.append("sort the imports it changed: `just fix` (or ruff check --fix)")
+        done.append("sort the imports it changed: `just format` (or ruff check --fix)")
     return done
 
 

@@ -211,7 +211,7 @@ def after(answers: dict[str, str]) -> None:
         say(f"{runtime}/ is gone: the kit (ai-runner-kit) replaces it")
         shutil.rmtree(runtime, ignore_errors=True)  # __pycache__ copier does not know
     if not sort_imports(changed):
-        say("sort the imports it changed: `just fix` (or ruff check --fix)", ok=False)
+        say("sort the imports it changed: `just format` (or ruff check --fix)", ok=False)
 
 
 def main(argv: list[str] | None = None) -> int:

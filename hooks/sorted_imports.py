@@ -1,5 +1,5 @@
 """Sorts the imports of files a migration rewrote, so that the project stays lint-clean: a module
-that moves changes where its import belongs (ruff's isort rules, the project's own `just fix`).
+that moves changes where its import belongs (ruff's isort rules, which `just format` applies).
 """
 
 import shutil

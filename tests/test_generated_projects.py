@@ -65,7 +65,7 @@ def test_benchmark_runs_and_says_it_ran_on_the_double(installed_project):
     if (installed / "tests" / "hub_cache.py").exists():
         seeded = run_in(installed, sys.executable, "-c", SEED_HUB_CACHE.format(package=package))
         assert seeded.returncode == 0, seeded.stderr
-    kind = "batch" if (installed / "src" / package / "pipeline" / "api.py").exists() else "live"
+    kind = "batch" if (installed / "src" / package / "pipeline" / "batch.py").exists() else "live"
     arguments, expected_line = BENCH[kind]
     command = tomllib.loads((installed / "pyproject.toml").read_text())["project"]["name"]
     done = run_in(installed, f"{command}-bench", *arguments)

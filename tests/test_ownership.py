@@ -23,7 +23,14 @@ CELLS = {
 SPEC_MODULE = "main.py"
 KIT = "ai_runner_kit"
 # The kit's modules whose __all__ is its public API (ai_runner_kit's docstring lists them).
-PUBLIC_MODULES = {KIT, f"{KIT}.live", f"{KIT}.batch", f"{KIT}.commands", f"{KIT}.specs"}
+PUBLIC_MODULES = {
+    KIT,
+    f"{KIT}.live",
+    f"{KIT}.batch",
+    f"{KIT}.commands",
+    f"{KIT}.specs",
+    f"{KIT}.testing",
+}
 
 
 @pytest.fixture(scope="module", params=CELLS, ids=str)

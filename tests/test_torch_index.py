@@ -184,5 +184,9 @@ def test_the_readmes_cpu_recipe_installs_the_lock_without_cuda_torch(template, t
     assert exported <= locked and not exported & cuda_only
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     wanted = {Requirement(d).name for d in pyproject["project"]["dependencies"]}
-    assert wanted - {"torch", "ai-runner"} <= exported
+    # ai-runner and the kit are path sources here (the double, the template's kit/): editable
+    assert wanted - {"torch", "ai-runner", "ai-runner-kit"} <= exported
     assert f"-e {DOUBLE}" in done.stdout.splitlines()
+    assert any(
+        line.startswith("-e ") and line.endswith("/kit") for line in done.stdout.splitlines()
+    )

@@ -590,7 +590,7 @@ def test_the_v0_3_0_migration_points_imports_at_the_kit_and_runs_once(tmp_path):
         "from ai_runner_kit.live import DeviceFrames, InferenceWorker, model_device\n"
         "\n"
         "from .model_folder import models_dir\n"
-    )  # merged and sorted by ruff, as the project's own `just fix` would
+    )  # merged and sorted by ruff, as the project's own `just format` would
     assert (tmp_path / "tests" / "test_live.py").read_text() == (
         "from ai_runner_kit.live import stream_frames\n"
         "\n"

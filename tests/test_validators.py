@@ -9,6 +9,7 @@ import sys
 import tomllib
 
 import pytest
+import yaml
 from jinja2.sandbox import SandboxedEnvironment
 from packaging.version import Version
 
@@ -145,8 +146,8 @@ def test_derived_names_follow_the_pipeline_name(template, tmp_path):
     assert 'name="neon-glow-fx"' in main
     assert "neon_glow_fx.pipeline.live:NeonGlowFxPipeline" in main
     assert "neon_glow_fx.pipeline.params:NeonGlowFxParams" in main
-    model_dir = (project / "src" / "neon_glow_fx" / "runtime" / "model_dir.py").read_text()
-    assert 'MODEL_FOLDER = "NeonGlowFxPipeline--models"' in model_dir
+    weights = (project / "src" / "neon_glow_fx" / "pipeline" / "weights.py").read_text()
+    assert 'MODEL_FOLDER = "NeonGlowFxPipeline--models"' in weights
 
 
 def test_text_answers_survive_toml_escaping(template, tmp_path):
@@ -170,6 +171,7 @@ def test_pyproject_escapes_text_answers_beyond_what_the_validators_allow():
     environment = SandboxedEnvironment(
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
     )
+    environment.globals["template_source"] = lambda src_path: {"git": "https://example.com/t.git"}
     source = (REPO / "template" / "pyproject.toml.jinja").read_text()
     hostile = 'a "quoted" \\ back\\slash \\N{BULLET} \\u0041 \t\x01 \U0001f600 {{ x }} $(id)'
     release = RELEASES[NEWEST_RELEASE]
@@ -187,6 +189,8 @@ def test_pyproject_escapes_text_answers_beyond_what_the_validators_allow():
         description=hostile,
         author_name=hostile,
         author_email=hostile,
+        kit=yaml.safe_load((REPO / "data" / "kit.yml").read_text())["kit"]["default"],
+        _copier_answers={},
     )
     project = tomllib.loads(text)["project"]
     assert project["description"] == hostile
@@ -207,7 +211,7 @@ def test_the_description_never_reaches_python_source(template, tmp_path):
 def test_batch_answers_render_a_batch_project_on_the_batch_base_image(template, tmp_path):
     project = render(template, tmp_path / "project", pipeline_kind="batch")
     package = project / "src" / "my_pipeline"
-    assert (package / "pipeline" / "api.py").is_file()
+    assert (package / "pipeline" / "batch.py").is_file()
     assert not (package / "pipeline" / "worker.py").exists()
     # The integration kit is generated for both kinds; aiModels.json only for live (go-livepeer
     # refuses a custom batch pipeline in -aiModels).

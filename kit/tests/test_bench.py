@@ -77,3 +77,28 @@ def test_passthrough_returns_each_frame_unchanged():
     assert output.request_id == "request-7" and output.timestamp == 7
     assert output.tensor.dtype == torch.float32 and output.tensor.device.type == "cpu"
     torch.testing.assert_close(output.tensor, frame, rtol=0, atol=0)
+
+
+async def test_benchmark_step_runs_the_model_on_a_different_frame_each_call(monkeypatch, tmp_path):
+    # One frame over and over stays in a CPU's cache: the model alone would look faster than
+    # any stream, whose frames are all new, can run it.
+    from ai_runner_kit.live.pipeline import BENCHMARK_FRAMES
+    from invert_pipeline.pipeline import InvertPipeline
+
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path))
+    InvertPipeline.prepare_models()
+    pipeline = InvertPipeline()
+    await pipeline.initialize(width=384, height=384)
+    try:
+        seen: list[int] = []
+        monkeypatch.setattr(
+            pipeline, "run_model", lambda model, frames, params: seen.append(frames.data_ptr())
+        )
+        step = pipeline.benchmark_step(384, 384)
+        for _ in range(2 * BENCHMARK_FRAMES):
+            step()
+    finally:
+        await pipeline.stop()
+    assert BENCHMARK_FRAMES >= 8
+    assert len(set(seen)) == BENCHMARK_FRAMES  # all different, then the same again
+    assert seen[:BENCHMARK_FRAMES] == seen[BENCHMARK_FRAMES:]

@@ -68,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(usage(), file=sys.stderr)
         return 2
     if argv[0] in ("-h", "--help"):
-        print(usage())
+        from ai_runner_kit.serve import print_for_a_pipe
+
+        print_for_a_pipe(usage())
         return 0
     if argv[0] == "--version":
         print(f"{PROG} {__version__}")
