@@ -86,17 +86,18 @@ def previous_backbone():
 def patch(package: str, variant: str) -> None:
     live = importlib.import_module(f"{package}.pipeline.live")
     if variant == "unbounded-queue":
-        worker = importlib.import_module(f"{package}.runtime.worker").InferenceWorker
+        worker = importlib.import_module("ai_runner_kit.live.worker").InferenceWorker
         original = worker.__init__
         worker.__init__ = lambda self, infer, max_pending=1, max_results=2: original(
             self, infer, 10**9, max_results
         )
     elif variant == "inference-on-loop":
-        live.InferenceWorker = InlineWorker
+        importlib.import_module("ai_runner_kit.live.pipeline").InferenceWorker = InlineWorker
     elif variant == "no-warm-up":
-        live.WARMUP_RUNS = {"cpu": 0, "cuda": 0}
+        kit_pipeline = importlib.import_module("ai_runner_kit.live.pipeline")
+        kit_pipeline.TorchLivePipeline.warmup_runs = {"cpu": 0, "cuda": 0}
     elif variant == "contiguous-frames":
-        device = importlib.import_module(f"{package}.runtime.device")
+        device = importlib.import_module("ai_runner_kit.live.device")
         upload = device.DeviceFrames.upload
         device.DeviceFrames.upload = lambda self, frame: device.Upload(
             upload(self, frame).wait().contiguous()
@@ -110,23 +111,25 @@ async def measure(package: str, frames: int, size: int) -> dict:
     from runner.live.trickle import VideoFrame
 
     live = importlib.import_module(f"{package}.pipeline.live")
-    local_stream = importlib.import_module(f"{package}.runtime.local_stream")
-    measure_module = importlib.import_module(f"{package}.runtime.measure")
-    bench = importlib.import_module(f"{package}.runtime.bench")
+    local_stream = importlib.import_module("ai_runner_kit.live.local_stream")
+    measure_module = importlib.import_module("ai_runner_kit.measure")
+    bench = importlib.import_module("ai_runner_kit.live.bench")
     pipeline_class = next(
         value for name, value in vars(live).items() if name.endswith("Pipeline") and
         isinstance(value, type) and value.__module__ == live.__name__
     )  # fmt: skip
     pipeline = pipeline_class()
     await pipeline.initialize(width=size, height=size)
-    # The benchmark's frames, made off the loop's thread; the model is timed off it too.
-    pool = await bench.make_frame_pool(size, size)
+    # The benchmark's frames, made off the loop's thread on the benchmark's one thread; the
+    # model is timed alone there too.
+    bench_thread = bench.BenchThread()
+    pool = await bench.make_frame_pool(bench_thread, size, size)
     try:
         started = time.perf_counter()
         await pipeline.put_video_frame(VideoFrame(pool[0], 0, local_stream.TIME_BASE), "first")
         await pipeline.get_processed_video_frame()
         first_ms = 1000 * (time.perf_counter() - started)
-        raw = await asyncio.to_thread(measure_module.model_only_per_second, pipeline, size, size)
+        raw = await bench_thread.run(measure_module.model_only_per_second, pipeline, size, size)
         capacity = await local_stream.stream_frames(
             pipeline, bench.frames_from(pool, frames), fps=2 * raw, keep_outputs=False
         )
@@ -145,6 +148,7 @@ async def measure(package: str, frames: int, size: int) -> dict:
         watcher.cancel()
     finally:
         await pipeline.stop()
+        bench_thread.close()
     latencies = capacity.latencies_s
     return {
         "first_frame_ms": first_ms,

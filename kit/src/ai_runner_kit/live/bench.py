@@ -19,6 +19,8 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import torch
 from pydantic import ValidationError
@@ -42,6 +44,8 @@ from .device import DEVICE_VARIABLE, model_device
 from .local_stream import StreamResult, stream_frames, synthetic_frame
 from .passthrough import PassthroughPipeline
 
+T = TypeVar("T")
+
 FRAME_POOL = 30
 # At --input-fps 0 frames come this many times faster than the model alone can take them.
 CAPACITY_OVERDRIVE = 2.0
@@ -51,13 +55,29 @@ PASSTHROUGH_FRAMES = 300
 PRIMING_FRAMES = 10  # through the pipeline before the model is timed alone (see prime())
 
 
-async def make_frame_pool(width: int, height: int) -> list[torch.Tensor]:
+class BenchThread:
+    """The one thread that runs the benchmark's own torch work: the frame pool and the model
+    alone. Off the event loop's thread, as ai-runner's loop runs no torch operation on a CPU
+    frame either; and always the same thread, because on a CPU each thread that runs torch keeps
+    a team of OpenMP threads of its own, and how many teams a process holds decides whether
+    libgomp's threads spin or sleep between operations. asyncio.to_thread picks whichever of its
+    pool's threads is free, so the number of teams, and with it the model alone's speed, changed
+    from run to run (docs/performance.md)."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-torch")
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+async def make_frame_pool(bench_thread: BenchThread, width: int, height: int) -> list[torch.Tensor]:
     """FRAME_POOL frames, made once and reused by every stream of a run, so that making frames
-    costs the streams nothing (ai-runner's decoder runs in another process). Made off the event
-    loop's thread, as is everything the benchmark runs through torch: ai-runner's loop runs no
-    torch operation on a CPU frame either, and on a CPU each thread that does keeps a team of
-    OpenMP threads of its own."""
-    return await asyncio.to_thread(
+    costs the streams nothing (ai-runner's decoder runs in another process)."""
+    return await bench_thread.run(
         lambda: [synthetic_frame(width, height, i) for i in range(FRAME_POOL)]
     )
 
@@ -172,16 +192,17 @@ async def run(spec: PipelineSpec, args: argparse.Namespace) -> dict:
     await pipeline.initialize(**params.model_dump())
     report["initialize_s"] = time.perf_counter() - started
     print(f"init    : {report['initialize_s']:.2f} s (load, warm-up at {args.width}x{args.height})")
+    bench_thread = BenchThread()
     try:
         size = (args.width, args.height)
-        pool = await make_frame_pool(*size)
+        pool = await make_frame_pool(bench_thread, *size)
         await prime(pipeline, pool)
-        report["raw_fps"] = await asyncio.to_thread(model_only_per_second, pipeline, *size)
+        report["raw_fps"] = await bench_thread.run(model_only_per_second, pipeline, *size)
         # At the input's pace, so that the pipeline's latency is compared with the model's
         # own at the same pace; back to back at capacity.
         pace_s = 1 / args.input_fps if args.input_fps > 0 else 0.0
         report["model_every_ms"] = 1000 * pace_s or None
-        model_times = await asyncio.to_thread(
+        model_times = await bench_thread.run(
             step_times_s, pipeline, *size, MODEL_LATENCY_RUNS, pace_s
         )
         input_fps = args.input_fps
@@ -190,6 +211,7 @@ async def run(spec: PipelineSpec, args: argparse.Namespace) -> dict:
         result, report["rss_growth_mb"] = await stream(pipeline, pool, args, input_fps, "pipeline")
     finally:
         await pipeline.stop()
+        bench_thread.close()
     report["passthrough_fps"] = await passthrough_fps(pool)
 
     report |= latency_keys(result) | {
