@@ -84,7 +84,6 @@ def previous_backbone():
 
 
 def patch(package: str, variant: str) -> None:
-    live = importlib.import_module(f"{package}.pipeline.live")
     if variant == "unbounded-queue":
         worker = importlib.import_module("ai_runner_kit.live.worker").InferenceWorker
         original = worker.__init__
