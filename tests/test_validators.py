@@ -94,8 +94,8 @@ REFUSED = [
     ),
     ({"model_source": "huggingface", "hf_revision": "main"}, 'not a full commit hash: "main"'),
     (
-        {"model_source": "huggingface", "hf_revision": "614f76814bbe30edbe2e627ace1c2234c81a2c0e\n"},
-        'not a full commit hash: "614...e\\n"',
+        {"model_source": "huggingface", "hf_revision": f"{'a' * 40}\n"},
+        'not a full commit hash: "aaa...a\\n"',
     ),
 ]
 # The questions whose refusals are short enough for an 80-column prompt (tests/answers.py).
