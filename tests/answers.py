@@ -56,6 +56,13 @@ def go_livepeer() -> dict:
 
 
 @cache
+def releases() -> dict:
+    """The ai-runner release table (a validator's message may name a release's image)."""
+    data = yaml.safe_load((REPO / "data" / "ai_runner_releases.yml").read_text())
+    return data["ai_runner_releases"]["default"]
+
+
+@cache
 def _environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
 
@@ -70,6 +77,7 @@ def refusal(question: str, answer: str, **context) -> str:
     context = {
         "reserved_names": reserved(),
         "go_livepeer_pipelines": go_livepeer(),
+        "ai_runner_releases": releases(),
         **context,
         question: answer,
     }
