@@ -14,11 +14,14 @@ declares fewer dependencies than the real release, and GitHub and the PyTorch in
 of reach. So the projects are locked against the double, with the PyTorch index answered by
 PyPI (as in the tests), and the real release's own dependencies come from its uv.lock: the
 closure of the extras the template asks for (`realtime`, `realtime-base`). With no --ai-runner
-the lists cover the double only, and the script says so. tests/test_reserved_names.py fails
-when a fresh lock holds a distribution the lists lack.
+the lists cover the double only, and the script says so. The versions of those distributions
+installed where the script runs (the tests' environment) add their names too: a later lock may
+take those versions. tests/test_reserved_names.py fails when a fresh lock holds a distribution
+the lists lack, or an installed one a module or script they lack.
 """
 
 import argparse
+import importlib.metadata
 import io
 import os
 import re
@@ -242,6 +245,30 @@ def names_of(package: dict) -> tuple[set[str], set[str]] | None:
     return None
 
 
+def installed_names(wanted: set[str]) -> dict[str, tuple[set[str], set[str]]]:
+    """(import names, scripts) of the distributions of `wanted` installed here."""
+    found = {}
+    for distribution in importlib.metadata.distributions():
+        name = normalized(distribution.metadata["Name"])
+        if name not in wanted:
+            continue
+        modules = set()
+        for file in distribution.files or []:
+            top, *rest = file.parts
+            if top.endswith((".dist-info", ".data")) or top in ("..", "__pycache__"):
+                continue
+            module = module_name(top, bool(rest))
+            if module:
+                modules.add(module)
+        scripts = {
+            entry.name
+            for entry in distribution.entry_points
+            if entry.group in ("console_scripts", "gui_scripts")
+        }
+        found[name] = (modules, scripts)
+    return found
+
+
 def flow_list(key: str, names: set[str]) -> str:
     """A YAML flow list in the file's style: four-space key, six-space lines of <= 100."""
     lines, line = [], ""
@@ -299,6 +326,11 @@ def main() -> None:
         if name not in UNREACHABLE:
             raise SystemExit(f"no readable wheel for {name}: add it to UNREACHABLE")
         found[name] = UNREACHABLE[name]
+    # and the versions installed where this runs (the tests' environment): a later lock may
+    # take them, and tests/test_reserved_names.py checks the installed ones offline
+    for name, names in installed_names(set(distributions)).items():
+        previous = found.get(name, (set(), set()))
+        found[name] = (previous[0] | names[0], previous[1] | names[1])
     for package_modules, scripts in found.values():
         modules |= package_modules
         commands |= {script for script in scripts if PIPELINE.fullmatch(script)}
