@@ -308,3 +308,18 @@ def test_the_command_line_names_the_answer_a_bad_derived_default_comes_from(temp
     assert last_line == f"ValueError: {expected}"
     assert f"ValueError: {expected}" in (REPO / "docs" / "generate.md").read_text()
     assert not destination.exists()
+
+
+def test_every_pipeline_name_go_livepeer_has_is_refused():
+    # data/go_livepeer_pipelines.yml: a second key in docker.go's map stops go-livepeer compiling
+    names = answers.go_livepeer()
+    for name in {*names["live"], *names["batch"], *names["routes"], "live-video-to-video"}:
+        assert answers.refusal("pipeline_name", name, **DEFAULTS), name
+
+
+def test_the_integration_fixture_holds_only_keys_of_the_release():
+    # tests/fixtures/upstream/docker.go has upstream's layout; its keys must be the release's
+    fixture = (REPO / "tests" / "fixtures" / "upstream" / "docker.go").read_text()
+    keys = set(re.findall(r'^\t"([^"]+)":', fixture, re.MULTILINE))
+    names = answers.go_livepeer()
+    assert keys and keys <= {*names["live"], *names["batch"]}
