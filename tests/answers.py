@@ -49,6 +49,20 @@ def reserved() -> dict[str, list[str]]:
 
 
 @cache
+def go_livepeer() -> dict:
+    """The pipeline names of go-livepeer's docker.go, with the release they come from."""
+    data = yaml.safe_load((REPO / "data" / "go_livepeer_pipelines.yml").read_text())
+    return data["go_livepeer_pipelines"]["default"]
+
+
+@cache
+def releases() -> dict:
+    """The ai-runner release table (a validator's message may name a release's image)."""
+    data = yaml.safe_load((REPO / "data" / "ai_runner_releases.yml").read_text())
+    return data["ai_runner_releases"]["default"]
+
+
+@cache
 def _environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
 
@@ -60,7 +74,13 @@ def _validator(question: str):
 
 def refusal(question: str, answer: str, **context) -> str:
     """The validator's message for `answer` ("" when it accepts it), as copier strips it."""
-    context = {"reserved_names": reserved(), **context, question: answer}
+    context = {
+        "reserved_names": reserved(),
+        "go_livepeer_pipelines": go_livepeer(),
+        "ai_runner_releases": releases(),
+        **context,
+        question: answer,
+    }
     return _validator(question).render(**context).strip()
 
 

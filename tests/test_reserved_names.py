@@ -7,7 +7,9 @@ dependencies, its console scripts, the names its modules import)."""
 import ast
 import builtins
 import importlib.metadata
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from . import answers
-from .rendering import render
+from .rendering import DOUBLE, render
 
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
 CLASS = re.compile(r"[A-Z][A-Za-z0-9]*")
@@ -90,6 +92,80 @@ def test_template_names_cover_every_name_the_generated_modules_bind(projects):
     assert {PROBE_CLASS, PROBE_PARAMS} <= bound, "the probe reached the modules"
     missing = bound - {PROBE_CLASS, PROBE_PARAMS} - set(RESERVED["template_names"])
     assert not missing, f"add to template_names in data/reserved_names.yml: {sorted(missing)}"
+
+
+@pytest.fixture(scope="module")
+def locked(template, tmp_path_factory) -> dict[str, str]:
+    """{distribution: version} of fresh locks of both kinds (every group, every platform),
+    resolved against the offline double (the real ai-runner needs GitHub): what
+    dev/reserved_names.py reads."""
+    packages = {}
+    for kind in ("live", "batch"):
+        answers_ = {
+            "pipeline_kind": kind,
+            "model_source": "huggingface",
+            "ai_runner_source": "path",
+            "ai_runner_path": str(DOUBLE),
+        }
+        project = render(template, tmp_path_factory.mktemp(f"lock-{kind}") / "project", **answers_)
+        env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "uv"), "lock", "--quiet"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        lock = tomllib.loads((project / "uv.lock").read_text())
+        packages |= {p["name"]: p["version"] for p in lock["package"] if "registry" in p["source"]}
+    return packages
+
+
+def top_level_modules(distribution: importlib.metadata.Distribution) -> set[str]:
+    """The import names an installed distribution provides, lowercased as the list holds them."""
+    names = set()
+    for file in distribution.files or []:
+        top, *rest = file.parts
+        if top.endswith((".dist-info", ".data")) or top in ("..", "__pycache__"):
+            continue
+        if not rest and not top.endswith((".py", ".so", ".pyd")):
+            continue  # a .pth file, a licence
+        # a folder is its own name (pillow.libs is no module); a file loses its suffixes
+        name = (top if rest else top.split(".", 1)[0]).lower()
+        if PACKAGE.fullmatch(name):
+            names.add(name)
+    return names
+
+
+def test_the_lists_hold_every_distribution_of_a_fresh_lock(locked):
+    # fails when the project's dependencies bring a new distribution: regenerate the lists
+    missing = set(locked) - set(RESERVED["distributions"])
+    assert not missing, (
+        f"the lock now holds {sorted(missing)}: run dev/reserved_names.py (data/reserved_names.yml)"
+    )
+
+
+def test_the_lists_hold_every_import_name_of_the_locked_distributions_installed_here(locked):
+    # reading every wheel needs the network (dev/reserved_names.py does); the distributions of
+    # the lock that this environment has installed are checked here, offline
+    checked, missing = 0, {}
+    for distribution in importlib.metadata.distributions():
+        name = normalized(distribution.metadata["Name"])
+        if name in locked:
+            checked += 1
+            lacking = top_level_modules(distribution) - set(RESERVED["packages"])
+            if lacking:
+                missing[name] = sorted(lacking)
+    assert checked >= 20, "most of the lock is installed in the test environment"
+    assert not missing, f"run dev/reserved_names.py: import names not reserved: {missing}"
+
+
+def test_test_and_a_transitive_dependencys_module_are_reserved():
+    # the standard library's own test package, and modules only the lock brings in
+    for name in ("test", "idna", "aiosignal", "yarl", "multidict", "nvidia"):
+        assert name in RESERVED["packages"], name
 
 
 def test_distributions_cover_every_requirement_of_the_project(projects):

@@ -29,7 +29,17 @@ REFUSED = [
     ({"pipeline_name": "pytest"}, "shadows a module the project uses"),
     ({"pipeline_name": "ai-runner"}, "is the name of a dependency"),
     ({"pipeline_name": "python3"}, "its script overwrites a venv tool"),
-    ({"pipeline_name": "huggingface-cli"}, "its script overwrites a venv tool"),
+    ({"pipeline_name": "torchrun"}, "its script overwrites a venv tool"),
+    # the derived package and class names are checked where the answer was given
+    ({"pipeline_name": "class"}, "is a Python keyword"),
+    ({"pipeline_name": "effect"}, "makes a class name that is taken"),
+    # a second key in go-livepeer's map, which then no longer compiles
+    ({"pipeline_name": "noop"}, "taken by a go-livepeer pipeline"),
+    ({"pipeline_name": "live-video-to-video"}, "taken by a go-livepeer pipeline"),
+    # modules only the lock brings in (transitively), and the standard library's test package
+    ({"pipeline_name": "idna"}, "shadows a module the project uses"),
+    ({"package_name": "aiosignal"}, "shadows a module the project uses"),
+    ({"package_name": "test"}, "shadows a module the project uses"),
     ({"package_name": "9lives"}, "must be like `my_pipeline`"),
     ({"package_name": "class"}, "is a Python keyword"),
     ({"package_name": "__main__"}, "must not be a __dunder__ name"),
@@ -45,9 +55,13 @@ REFUSED = [
     ({"class_name": "MissingWeightsError"}, "a name the generated code uses"),
     ({"class_name": "BasePipeline"}, "params class `BaseParams` is taken"),
     ({"class_name": "Effect"}, "taken by the code; try `MyEffect`"),
+    ({"class_name": "I"}, "ambiguous to ruff (E742); try `MyI`"),
+    ({"class_name": "O"}, "ambiguous to ruff (E742); try `MyO`"),
     ({"description": "two\nlines"}, "must be one line of printable text"),
     ({"description": "next\u2028line"}, "must be one line of printable text"),
     ({"description": "  "}, "must not be empty"),
+    ({"description": "\u200b"}, "must not be empty"),
+    ({"author_name": "\u2060 \ufeff"}, "must not be empty"),
     ({"description": "x" * 513}, "at most 512 characters, not 513"),
     ({"author_name": ""}, "must not be empty"),
     ({"author_name": "tab\there"}, "must be one line of printable text"),
@@ -58,13 +72,18 @@ REFUSED = [
     ({"docker_image": "My-Org/Image"}, "lowercase only: try `my-org/image`"),
     ({"docker_image": "my-org/image:latest"}, "no tag: the project adds :latest"),
     ({"docker_image": "a_b.c/image"}, "must be like `org/name`; see help"),
-    ({"base_image": "Not An Image"}, "base_image must be empty (the release's image"),
+    ({"base_image": "Not An Image"}, 'not an image reference: "Not ...age"'),
+    # `$` would match before the newline; the message shows it escaped, cut in the middle
+    ({"base_image": "org/image:tag\n"}, 'not an image reference: "org...ag\\n"'),
+    ({"base_image": "X\x1b[2J" * 20}, 'not an image reference: "X...J"'),
     ({"ai_runner_version": "v0.0.1"}, "Invalid choice for 'ai_runner_version'"),
     ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
     ({"ai_runner_source": "svn"}, "Invalid choice for 'ai_runner_source'"),
-    ({"ai_runner_source": "path", "ai_runner_path": " "}, "ai_runner_path must not be empty"),
-    ({"ai_runner_source": "path", "ai_runner_path": 'a"b'}, "without quotes, backslashes"),
-    ({"ai_runner_source": "path", "ai_runner_path": "a\\b"}, "without quotes, backslashes"),
+    ({"ai_runner_source": "path", "ai_runner_path": " "}, "must not be empty"),
+    ({"ai_runner_source": "path", "ai_runner_path": 'a"b'}, "must be a plain one-line path"),
+    ({"ai_runner_source": "path", "ai_runner_path": "a\\b"}, "must be a plain one-line path"),
+    # YAML reads U+0085 back from .copier-answers.yml as a line break
+    ({"ai_runner_source": "path", "ai_runner_path": "a\x85b"}, "must be a plain one-line path"),
     ({"model_source": "s3"}, "Invalid choice for 'model_source'"),
     (
         {"model_source": "huggingface", "hf_repo_id": "no-slash"},
@@ -74,12 +93,16 @@ REFUSED = [
         {"model_source": "huggingface", "hf_repo_id": "org/x--y"},
         "must look like `org/name`; see help",
     ),
-    ({"model_source": "huggingface", "hf_revision": "main"}, "must be a full commit hash"),
+    ({"model_source": "huggingface", "hf_revision": "main"}, 'not a full commit hash: "main"'),
+    (
+        {"model_source": "huggingface", "hf_revision": f"{'a' * 40}\n"},
+        'not a full commit hash: "aaa...a\\n"',
+    ),
 ]
 # The questions whose refusals are short enough for an 80-column prompt (tests/answers.py).
 SHORT = {
     "pipeline_name", "package_name", "class_name", "description", "author_name",
-    "author_email", "docker_image", "hf_repo_id",
+    "author_email", "docker_image", "hf_repo_id", "base_image", "ai_runner_path", "hf_revision",
 }  # fmt: skip
 
 
@@ -233,11 +256,26 @@ def test_batch_answers_render_a_batch_project_on_the_batch_base_image(template, 
 
 
 def test_the_keyword_list_is_exactly_pythons_lowercase_keywords():
-    validator = (REPO / "copier.yml").read_text()
-    listed = re.search(r"\{% set python_keywords = (\[.*?\]) %\}", validator, re.DOTALL)
-    assert listed, "copier.yml's package_name validator sets python_keywords"
-    keywords = ast.literal_eval(" ".join(listed.group(1).split()))
-    assert keywords == [k for k in keyword.kwlist if k.islower()]
+    assert answers.reserved()["keywords"] == [k for k in keyword.kwlist if k.islower()]
+
+
+def test_no_regex_in_copier_yml_ends_in_a_dollar():
+    # `$` also matches before a trailing newline: `value\n` would pass; `\Z` is the end
+    validators = (REPO / "copier.yml").read_text()
+    assert not re.findall(r"\$'\)|\$\)", validators), "end a regex with \\Z, not $"
+
+
+@pytest.mark.parametrize("question", ["base_image", "hf_revision"])
+@pytest.mark.parametrize(
+    "bad", ["x\n", "\x1b[2J\x1b]0;owned\x07" * 9, "\u202e" * 40, "\U0001f600" * 99, "a b" * 300]
+)
+def test_a_refusal_that_shows_the_answer_shows_it_escaped_and_cut(question, bad):
+    context = DEFAULTS | {"ai_runner_version": NEWEST_RELEASE}
+    message = answers.refusal(question, bad, **context)
+    assert message and len(message) <= answers.budget(question), message
+    assert message.isascii() and message.isprintable(), message
+    shown = message.split(": ", 1)[1]
+    assert shown.startswith('"') and shown.endswith('"'), message
 
 
 @pytest.mark.parametrize("name", ["true", "false", "none", "match", "case", "type"])
@@ -255,8 +293,9 @@ def test_min_copier_version_validates_defaults_and_the_docs_say_why():
     assert f"copier {pinned.group(1)} or newer" in (REPO / "docs" / "generate.md").read_text()
 
 
-def test_the_command_line_refuses_a_bad_derived_default(template, tmp_path):
-    # package_name is not given: its default, derived from pipeline_name, must be validated too
+def test_the_command_line_names_the_answer_a_bad_derived_default_comes_from(template, tmp_path):
+    # package_name is not given: its default, derived from pipeline_name, is checked where the
+    # user can change it, in pipeline_name's validator
     destination = tmp_path / "project"
     command = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults"]
     done = subprocess.run(
@@ -269,7 +308,22 @@ def test_the_command_line_refuses_a_bad_derived_default(template, tmp_path):
     assert done.returncode != 0
     # copier ends a traceback with the refusal, as docs/generate.md shows
     last_line = (done.stdout + done.stderr).strip().splitlines()[-1]
-    expected = "Validation error for question 'package_name': is a Python keyword"
+    expected = "Validation error for question 'pipeline_name': is a Python keyword"
     assert last_line == f"ValueError: {expected}"
     assert f"ValueError: {expected}" in (REPO / "docs" / "generate.md").read_text()
     assert not destination.exists()
+
+
+def test_every_pipeline_name_go_livepeer_has_is_refused():
+    # data/go_livepeer_pipelines.yml: a second key in docker.go's map stops go-livepeer compiling
+    names = answers.go_livepeer()
+    for name in {*names["live"], *names["batch"], *names["routes"], "live-video-to-video"}:
+        assert answers.refusal("pipeline_name", name, **DEFAULTS), name
+
+
+def test_the_integration_fixture_holds_only_keys_of_the_release():
+    # tests/fixtures/upstream/docker.go has upstream's layout; its keys must be the release's
+    fixture = (REPO / "tests" / "fixtures" / "upstream" / "docker.go").read_text()
+    keys = set(re.findall(r'^\t"([^"]+)":', fixture, re.MULTILINE))
+    names = answers.go_livepeer()
+    assert keys and keys <= {*names["live"], *names["batch"]}
