@@ -4,6 +4,7 @@
 #   bash dev/benchmark.sh                 capacity and 30 fps runs at 512x512: tables, then JSON
 #   bash dev/benchmark.sh --soak          also 10,000 frames at twice the model's rate
 #   bash dev/benchmark.sh --ablation      also what each design choice buys (dev/ablation.py)
+#   bash dev/benchmark.sh --repeat=5      the capacity run five times in a row: is it repeatable?
 #   BENCH_ARGS="--device cuda" bash dev/benchmark.sh    extra arguments for every bench run
 #
 # The project is generated into a temporary folder and removed afterwards. Where GitHub answers
@@ -15,12 +16,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/environment.sh"
 
 soak=false
 ablation=false
+repeat=1
 for argument in "$@"; do
     case "$argument" in
         --soak) soak=true ;;
         --ablation) ablation=true ;;
-        -h | --help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "Unknown argument $argument: use --soak, --ablation or --help." >&2; exit 2 ;;
+        --repeat=[1-9]*) repeat="${argument#--repeat=}" ;;
+        -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "Unknown argument $argument: use --soak, --ablation, --repeat=N or --help." >&2; exit 2 ;;
     esac
 done
 
@@ -44,6 +47,16 @@ json_of_last() { tail -n 1 "$workdir/last.out"; }
 echo "==> Capacity: frames sent twice as fast as the model alone takes them"
 bench --frames 600 --input-fps 0
 capacity="$(json_of_last)"
+if [ "$repeat" -gt 1 ]; then
+    echo "$capacity" >"$workdir/capacity.jsonl"
+    for run in $(seq 2 "$repeat"); do
+        echo "==> Capacity again, run $run of $repeat"
+        bench --frames 600 --input-fps 0 --no-prepare >/dev/null
+        json_of_last >>"$workdir/capacity.jsonl"
+    done
+    echo "==> Repeatability over $repeat capacity runs"
+    python "$repo_root/dev/repeatability.py" "$workdir/capacity.jsonl"
+fi
 echo "==> A live stream: 30 fps in"
 bench --frames 300 --input-fps 30 --no-prepare
 paced="$(json_of_last)"
