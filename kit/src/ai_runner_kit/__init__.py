@@ -12,9 +12,14 @@ across the kit's minor releases (CHANGELOG.md says when one changes):
 - `ai_runner_kit.commands.PipelineCommands(spec, name)`: a project's console scripts.
 - `ai_runner_kit.specs.BatchSpec`: what ai-runner's `PipelineSpec` is to a live pipeline, for a
   batch one.
-- `ai_runner_kit.live`: `InferenceWorker`, `WorkerStopped`, `model_device`, `DeviceFrames`,
-  `Upload`, `stream_frames`, `StreamResult`, `synthetic_frame` (its docstring says what each is).
-- `ai_runner_kit.batch`: `guarded_route`, `http_error`.
+- `ai_runner_kit.live`: `TorchLivePipeline`, the base of a live torch pipeline, and the pieces
+  it is made of: `InferenceWorker`, `WorkerStopped`, `model_device`, `DeviceFrames`, `Upload`,
+  `check_frame`; `stream_frames`, `StreamResult`, `synthetic_frame` drive a pipeline as
+  ai-runner does (its docstring says what each is).
+- `ai_runner_kit.batch`: `TorchBatchPipeline`, `ModelNotReady`, `image_to_image_router` and its
+  `routes` and `images` modules, `guarded_route`, `http_error`.
+- `ai_runner_kit.testing`: `LivePipelineContract` and `TorchLivePipelineContract`, the contract
+  tests a pipeline's project runs by subclassing them (with the kit's pytest plugin).
 
 The benchmark and the try command reach a pipeline only through ai-runner's contract (the spec's
 classes and the Pipeline interface) and two optional hooks on the Pipeline:
