@@ -2,6 +2,7 @@
 memory; and how they print it."""
 
 import json
+import os
 import resource
 import statistics
 import sys
@@ -35,7 +36,15 @@ def describe_runtime() -> str:
 def describe_device() -> str:
     if torch.cuda.is_available():
         return f"cuda ({torch.cuda.get_device_name()})"
-    return "cpu (no CUDA GPU visible to torch)"
+    # how torch's CPU threads were set up: the numbers depend on it (commands.py says why)
+    openmp = ", ".join(
+        f"{name}={os.environ[name]}"
+        for name in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")
+        if os.environ.get(name)
+    )
+    count = torch.get_num_threads()
+    threads = f"{count} torch thread{'' if count == 1 else 's'}" + (f", {openmp}" if openmp else "")
+    return f"cpu (no CUDA GPU visible to torch; {threads})"
 
 
 def percentile_ms(seconds: list[float], percent: float) -> float:
