@@ -2,6 +2,7 @@
 memory; and how they print it."""
 
 import json
+import logging
 import os
 import resource
 import statistics
@@ -149,3 +150,9 @@ def report_json(report: dict) -> str:
         for key, value in report.items()
     }
     return json.dumps(clean, sort_keys=True)
+
+
+def quiet_request_logs() -> None:
+    """httpx logs every request at INFO, and the real ai-runner sets INFO logging up when its
+    app is imported: a benchmark or try of a batch pipeline would print a line a request."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -31,6 +31,7 @@ from ai_runner_kit.measure import (
     peak_gpu_mib,
     peak_rss_mib,
     percentile_ms,
+    quiet_request_logs,
     report_json,
 )
 from ai_runner_kit.model_dir import model_dir_root
@@ -181,6 +182,7 @@ def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> ar
 
 
 def main(spec: BatchSpec, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    quiet_request_logs()
     args = parse_args(argv, prog)
     if args.require_gpu and not torch.cuda.is_available():
         print(NO_GPU, file=sys.stderr)

@@ -31,7 +31,7 @@ from PIL import Image, UnidentifiedImageError
 from runner.app import create_app
 
 from ai_runner_kit.contact_sheet import ContactSheet
-from ai_runner_kit.measure import percentile_ms
+from ai_runner_kit.measure import percentile_ms, quiet_request_logs
 from ai_runner_kit.model_dir import model_dir_root
 from ai_runner_kit.prepare import prepare
 from ai_runner_kit.specs import BatchSpec, import_object
@@ -239,6 +239,7 @@ def parse_params(text: str | None) -> dict:
 
 
 def main(spec: BatchSpec, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    quiet_request_logs()
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     if (args.source is None) == (not args.sample):
