@@ -27,12 +27,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from migrate_to_v0_2_0 import read_answers
+from migrate_to_v0_2_0 import read_answers, rewrite_imports
 from sorted_imports import sort_imports
 
 HOOKS = Path(__file__).resolve().parent
 # sha256 of each file v0.2.0 generated under runtime/, by kind, with the answers in the three
-# rendered lines put back as placeholders (v0_2_0_placeholders); tests/test_migration_v0_3_0.py
+# rendered lines put back as placeholders (v0_2_0_placeholders); tests/test_update.py
 # recomputes it from the commit "Release v0.2.0".
 V0_2_0_RUNTIME = HOOKS / "data" / "v0_2_0_runtime.json"
 # Where changed runtime/ files wait while copier merges (it deletes them from runtime/).
@@ -138,20 +138,6 @@ def import_rewrites(package: str) -> list[tuple[str, str]]:
     return rewrites
 
 
-def rewrite_imports(paths: list[Path], package: str) -> list[Path]:
-    changed = []
-    rewrites = import_rewrites(package)
-    for path in paths:
-        before = path.read_text()
-        after = before
-        for pattern, replacement in rewrites:
-            after = re.sub(pattern, replacement, after, flags=re.MULTILINE)
-        if after != before:
-            path.write_text(after)
-            changed.append(path)
-    return changed
-
-
 def write_model_folder(pipeline_dir: Path, runtime: Path, class_name: str) -> bool:
     shim = pipeline_dir / "model_folder.py"
     if shim.exists():
@@ -172,7 +158,7 @@ def before(answers: dict[str, str]) -> None:
     if runtime.is_dir():
         set_aside_changed_files(runtime, kind, models_folder, package)
     yours = sorted(pipeline_dir.rglob("*.py")) + sorted(Path("tests").rglob("*.py"))
-    changed = rewrite_imports(yours, package)
+    changed = rewrite_imports(yours, import_rewrites(package))
     if any(".model_folder" in path.read_text() for path in changed):
         if write_model_folder(pipeline_dir, runtime, class_name):
             changed.append(pipeline_dir / "model_folder.py")

@@ -504,14 +504,18 @@ def test_a_move_never_overwrites_a_file_you_already_have(tmp_path):
     assert (tmp_path / "docs" / "README.md").read_text() == "new place\n"
 
 
-def migrate_to_v0_2_0(project: Path) -> subprocess.CompletedProcess:
+def run_hook(project: Path, script: str, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(HOOKS / "migrate_to_v0_2_0.py"), ".copier-answers.yml"],
+        [sys.executable, str(HOOKS / script), *arguments, ".copier-answers.yml"],
         cwd=project,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def migrate_to_v0_2_0(project: Path) -> subprocess.CompletedProcess:
+    return run_hook(project, "migrate_to_v0_2_0.py")
 
 
 def test_the_v0_2_0_migration_keeps_a_worker_you_changed_and_runs_once(tmp_path):
@@ -559,13 +563,7 @@ def test_the_v0_2_0_runtime_fingerprints_are_what_that_release_generates(tmp_pat
 
 
 def migrate_to_v0_3_0(project: Path, stage: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(HOOKS / "migrate_to_v0_3_0.py"), stage, ".copier-answers.yml"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_hook(project, "migrate_to_v0_3_0.py", stage)
 
 
 def test_the_v0_3_0_migration_points_imports_at_the_kit_and_runs_once(tmp_path):

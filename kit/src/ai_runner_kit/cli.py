@@ -33,7 +33,6 @@ COMMANDS = {
     "session": "stream a video through a live-runner session on a go-livepeer orchestrator",
     "params-schema": "print the JSON Schema of the pipeline's parameters",
 }
-SPEC_OPTIONAL = {"session"}  # a client of an orchestrator: the pipeline runs elsewhere
 
 
 def usage() -> str:

@@ -2,10 +2,11 @@
 
     # main.py
     commands = PipelineCommands(pipeline_spec, "my-pipeline")
+    main = commands.serve
 
     # pyproject.toml
     [project.scripts]
-    my-pipeline = "my_pipeline.main:commands.serve"
+    my-pipeline = "my_pipeline.main:main"
     my-pipeline-bench = "my_pipeline.main:commands.bench"
     my-pipeline-try = "my_pipeline.main:commands.try_it"
     my-pipeline-session = "my_pipeline.main:commands.session"   # live only

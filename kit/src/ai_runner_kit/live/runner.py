@@ -351,9 +351,11 @@ def serve(spec: PipelineSpec) -> None:
     import uvicorn
     from runner.pipelines.live_video_to_video import LiveVideoToVideoPipeline
 
+    from ai_runner_kit.measure import quiet_request_logs
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # httpx logs every request's URL at INFO, and channel URLs are secrets.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_request_logs()
     pipeline = LiveVideoToVideoPipeline(spec)
     app = create_app(spec, pipeline)
     host = os.getenv("HOST", "0.0.0.0")
